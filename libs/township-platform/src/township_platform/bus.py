@@ -1,0 +1,451 @@
+"""The event backbone: JetStream streams, the outbox relay, and idempotent consumers.
+
+Producer side: :class:`OutboxRelay` reads committed outbox rows (woken by ``NOTIFY`` on
+commit, with a slow poll as a safety net), publishes them with ``Nats-Msg-Id = event_id``
+so JetStream drops a re-publish, and marks them sent. Killing it between publish and
+mark-sent re-publishes on restart; the stream's duplicate window absorbs it, and the
+consumers' inbox absorbs anything older.
+
+Consumer side: :class:`EventConsumer` pulls from a durable consumer, records the event id
+in the inbox in the same transaction as the handler's effect, then acks. A handler that keeps
+failing sends the event to ``township.deadletter.<service>.<consumer>`` after a bounded
+number of deliveries; ``township redrive`` puts it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import nats
+from google.protobuf.message import Message
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from sqlalchemy import delete, func, make_url, select, update
+from township.common.v1 import common_pb2
+
+from township_platform.db import OUTBOX_CHANNEL, Database, UnitOfWork, outbox
+from township_platform.logging import current_township, get_logger
+from township_platform.metrics import ServiceMetrics
+from township_platform.principal import Principal
+from township_platform.telemetry import context_from_headers, inject_trace_headers
+
+log = get_logger(__name__)
+tracer = trace.get_tracer("township.bus")
+
+DEADLETTER_STREAM = "DEADLETTER"
+DEADLETTER_PREFIX = "township.deadletter"
+DUPLICATE_WINDOW = timedelta(minutes=10)
+
+
+def stream_name(service: str) -> str:
+    """The stream a service publishes into (``PERMITS`` for permits)."""
+    return service.upper()
+
+
+def stream_subjects(service: str) -> list[str]:
+    """Subjects bound by a service's stream."""
+    return [f"township.*.{service}.>"]
+
+
+async def connect_nats(url: str, name: str) -> NatsClient:
+    """Connect with unbounded reconnects (a restarted nats-server is picked up again)."""
+
+    async def _error(e: Exception) -> None:
+        log.warning("nats error", error=str(e))
+
+    return await nats.connect(
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=5,
+        error_cb=_error,
+        allow_reconnect=True,
+    )
+
+
+async def ensure_stream(
+    js: JetStreamContext, name: str, subjects: Sequence[str], replicas: int = 1
+) -> None:
+    """Create the stream if missing, or update its subjects; safe to call from many processes."""
+    config = StreamConfig(
+        name=name,
+        subjects=list(subjects),
+        storage=StorageType.FILE,
+        num_replicas=replicas,
+        duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+    )
+    try:
+        info = await js.stream_info(name)
+    except NotFoundError:
+        try:
+            await js.add_stream(config)
+        except nats.js.errors.BadRequestError:
+            pass  # created concurrently by another process
+        return
+    if sorted(info.config.subjects or []) != sorted(subjects):
+        await js.update_stream(config)
+
+
+class OutboxRelay:
+    """Publishes committed outbox events to JetStream, in commit order."""
+
+    def __init__(
+        self,
+        db: Database,
+        js: JetStreamContext,
+        metrics: ServiceMetrics,
+        *,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+        retention: timedelta = timedelta(hours=24),
+    ) -> None:
+        self.db = db
+        self.js = js
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.retention = retention
+        self._wake = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+
+    def wake(self) -> None:
+        """Ask the relay to look at the outbox now."""
+        self._wake.set()
+
+    async def _listen(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        dsn = make_url(self.db.url).set(drivername="postgresql")
+        try:
+            self._listener = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+            await self._listener.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
+        except (OSError, asyncpg.PostgresError) as e:
+            self._listener = None
+            log.warning("outbox listener unavailable; polling", error=str(e))
+
+    async def run(self) -> None:
+        """Loop until cancelled: wait for a commit notification (or the poll), then drain."""
+        last_purge = 0.0
+        while True:
+            await self._listen()
+            try:
+                while await self.publish_batch() >= self.batch_size:
+                    pass
+                if time.monotonic() - last_purge > 60:
+                    await self.purge()
+                    last_purge = time.monotonic()
+                await self.observe_backlog()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # keep relaying after NATS/DB outages
+                log.warning("outbox relay error; retrying", error=str(e))
+                await asyncio.sleep(0.5)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            self._wake.clear()
+
+    async def publish_batch(self) -> int:
+        """Publish up to ``batch_size`` unsent events; returns how many were sent."""
+        async with self.db.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        outbox.c.seq,
+                        outbox.c.event_id,
+                        outbox.c.subject,
+                        outbox.c.type,
+                        outbox.c.township_id,
+                        outbox.c.envelope,
+                        outbox.c.headers,
+                    )
+                    .where(outbox.c.sent_at.is_(None))
+                    .order_by(outbox.c.seq)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            futures = []
+            for row in rows:
+                parent = context_from_headers(row.headers)
+                with tracer.start_as_current_span(
+                    f"publish {row.type}",
+                    context=parent,
+                    kind=SpanKind.PRODUCER,
+                    attributes={
+                        "messaging.system": "nats",
+                        "messaging.destination.name": row.subject,
+                        "messaging.message.id": row.event_id,
+                        "township": row.township_id,
+                    },
+                ):
+                    headers = {"Nats-Msg-Id": row.event_id, "township": row.township_id}
+                    inject_trace_headers(headers)
+                    futures.append(
+                        await self.js.publish_async(row.subject, row.envelope, headers=headers)
+                    )
+            await asyncio.wait_for(asyncio.gather(*futures), timeout=10)
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.seq.in_([r.seq for r in rows]))
+                .values(sent_at=func.now())
+            )
+        for row in rows:
+            self.metrics.events_published.labels(row.type).inc()
+        return len(rows)
+
+    async def observe_backlog(self) -> None:
+        """Update the backlog and oldest-age gauges."""
+        async with self.db.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(func.count(), func.min(outbox.c.created_at)).where(
+                        outbox.c.sent_at.is_(None)
+                    )
+                )
+            ).one()
+        self.metrics.outbox_backlog.set(row[0])
+        oldest = row[1]
+        self.metrics.outbox_oldest_age.set(
+            (datetime.now(UTC) - oldest).total_seconds() if oldest else 0
+        )
+        self.metrics.db_pool_in_use.set(self.db.pool_in_use())
+
+    async def purge(self) -> None:
+        """Forget sent events older than the retention (kept meanwhile for replays)."""
+        cutoff = datetime.now(UTC) - self.retention
+        async with self.db.engine.begin() as conn:
+            await conn.execute(
+                delete(outbox).where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)
+            )
+
+    async def close(self) -> None:
+        """Close the LISTEN connection."""
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+
+
+Handler = Callable[[UnitOfWork, common_pb2.EventEnvelope, Any], Awaitable[None]]
+
+
+@dataclass
+class Subscription:
+    """What one durable consumer reads and how it handles each payload type."""
+
+    stream: str
+    durable: str
+    filter_subjects: list[str]
+    handlers: dict[str, tuple[type[Message], Handler]] = field(default_factory=dict)
+
+    def on(self, message_type: type[Message], handler: Handler) -> Subscription:
+        """Register ``handler`` for events whose payload is ``message_type``."""
+        self.handlers[message_type.DESCRIPTOR.full_name] = (message_type, handler)
+        return self
+
+
+class PoisonEvent(Exception):
+    """Raised by a handler for an event that can never succeed (dead-letter at once)."""
+
+
+class EventConsumer:
+    """Pulls one durable consumer and applies each event exactly once (inbox)."""
+
+    def __init__(
+        self,
+        db: Database,
+        js: JetStreamContext,
+        metrics: ServiceMetrics,
+        service: str,
+        subscription: Subscription,
+        *,
+        max_deliver: int = 5,
+        batch: int = 100,
+        replicas: int = 1,
+    ) -> None:
+        self.db = db
+        self.js = js
+        self.metrics = metrics
+        self.service = service
+        self.sub = subscription
+        self.max_deliver = max_deliver
+        self.batch = batch
+        self.replicas = replicas
+
+    @property
+    def deadletter_subject(self) -> str:
+        """Where events this consumer gives up on are parked."""
+        return f"{DEADLETTER_PREFIX}.{self.service}.{self.sub.durable}"
+
+    async def setup(self) -> JetStreamContext.PullSubscription:
+        """Create the stream (idempotent), the dead-letter stream and the durable consumer."""
+        await ensure_stream(
+            self.js,
+            self.sub.stream,
+            stream_subjects(self.sub.stream.lower()),
+            self.replicas,
+        )
+        await ensure_stream(self.js, DEADLETTER_STREAM, [f"{DEADLETTER_PREFIX}.>"], self.replicas)
+        config = ConsumerConfig(
+            durable_name=self.sub.durable,
+            deliver_policy=DeliverPolicy.ALL,
+            filter_subjects=self.sub.filter_subjects,
+            ack_wait=30,
+            max_ack_pending=1000,
+        )
+        try:
+            await self.js.add_consumer(self.sub.stream, config)
+        except nats.js.errors.BadRequestError as e:
+            log.info("consumer exists; binding", durable=self.sub.durable, detail=str(e))
+        return await self.js.pull_subscribe_bind(durable=self.sub.durable, stream=self.sub.stream)
+
+    async def run(self) -> None:
+        """Fetch and handle until cancelled; survives NATS restarts."""
+        psub: JetStreamContext.PullSubscription | None = None
+        last_info = 0.0
+        while True:
+            try:
+                if psub is None:
+                    psub = await self.setup()
+                try:
+                    msgs = await psub.fetch(self.batch, timeout=1.0)
+                except TimeoutError:
+                    msgs = []
+                for msg in msgs:
+                    await self.handle(msg)
+                if time.monotonic() - last_info > 5:
+                    info = await psub.consumer_info()
+                    self.metrics.consumer_pending.labels(self.sub.durable).set(
+                        (info.num_pending or 0) + (info.num_ack_pending or 0)
+                    )
+                    last_info = time.monotonic()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.warning("consumer loop error; retrying", consumer=self.sub.durable, error=str(e))
+                psub = None
+                await asyncio.sleep(0.5)
+
+    async def handle(self, msg: Msg) -> None:
+        """Apply one message: inbox + effect in one transaction, then ack."""
+        label = self.sub.durable
+        meta = msg.metadata
+        delivered = meta.num_delivered if meta else 1
+        if delivered > 1:
+            self.metrics.events_redelivered.labels(label).inc()
+        try:
+            envelope = common_pb2.EventEnvelope.FromString(msg.data)
+        except Exception as e:
+            await self._deadletter(msg, f"undecodable envelope: {e}")
+            return
+        entry = self.sub.handlers.get(envelope.payload.TypeName())
+        if entry is None:
+            await msg.ack()
+            self.metrics.events_consumed.labels(label, "ignored").inc()
+            return
+        message_type, handler = entry
+        token = current_township.set(envelope.township_id or None)
+        started = time.perf_counter()
+        try:
+            with tracer.start_as_current_span(
+                f"consume {envelope.type}",
+                context=context_from_headers(msg.headers),
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "nats",
+                    "messaging.consumer.group.name": label,
+                    "messaging.message.id": envelope.event_id,
+                    "township": envelope.township_id,
+                },
+            ):
+                payload = message_type()
+                envelope.payload.Unpack(payload)
+                principal = Principal(
+                    sub=f"consumer:{self.service}",
+                    roles=("system",),
+                    township=envelope.township_id or None,
+                )
+                async with self.db.unit_of_work(principal, source=self.service) as uow:
+                    if await uow.mark_consumed(label, envelope.event_id, envelope.type):
+                        await handler(uow, envelope, payload)
+                        result = "applied"
+                    else:
+                        result = "duplicate"
+            await msg.ack()
+            self.metrics.events_consumed.labels(label, result).inc()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            poison = isinstance(e, PoisonEvent)
+            log.warning(
+                "event handler failed",
+                consumer=label,
+                event_id=envelope.event_id,
+                type=envelope.type,
+                delivered=delivered,
+                error=str(e),
+            )
+            if poison or delivered >= self.max_deliver:
+                await self._deadletter(msg, str(e))
+            else:
+                await msg.nak(delay=min(0.2 * 2**delivered, 10.0))
+                self.metrics.events_consumed.labels(label, "retry").inc()
+        finally:
+            current_township.reset(token)
+            self.metrics.event_handle_duration.labels(label).observe(time.perf_counter() - started)
+
+    async def _deadletter(self, msg: Msg, reason: str) -> None:
+        headers = dict(msg.headers or {})
+        headers.pop("Nats-Msg-Id", None)
+        headers["township-error"] = reason[:500]
+        headers["township-original-subject"] = msg.subject
+        headers["township-consumer"] = self.sub.durable
+        await self.js.publish(self.deadletter_subject, msg.data, headers=headers)
+        await msg.ack()
+        self.metrics.events_dead_lettered.labels(self.sub.durable).inc()
+        self.metrics.events_consumed.labels(self.sub.durable, "dead_lettered").inc()
+        log.error("event dead-lettered", consumer=self.sub.durable, subject=msg.subject)
+
+
+async def redrive(js: JetStreamContext, service: str, durable: str, limit: int = 1000) -> int:
+    """Re-publish dead-lettered events of one consumer to their original subjects.
+
+    The consumer's inbox still guards against double effects; the stream's duplicate window
+    is bypassed on purpose (a fresh ``Nats-Msg-Id``), since the original was already stored.
+    """
+    subject = f"{DEADLETTER_PREFIX}.{service}.{durable}"
+    psub = await js.pull_subscribe(subject, durable=f"redrive-{service}-{durable}")
+    count = 0
+    try:
+        while count < limit:
+            try:
+                msgs = await psub.fetch(min(100, limit - count), timeout=1.0)
+            except TimeoutError:
+                break
+            for msg in msgs:
+                headers = dict(msg.headers or {})
+                original = headers.pop("township-original-subject", None)
+                for key in ("township-error", "township-consumer"):
+                    headers.pop(key, None)
+                if original:
+                    await js.publish(original, msg.data, headers=headers)
+                    count += 1
+                await msg.ack_sync()
+    finally:
+        await psub.unsubscribe()
+    return count

@@ -1,0 +1,41 @@
+"""Settings shared by every service; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    """What every process reads from the environment (prefix ``TOWNSHIP_<SERVICE>_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="TOWNSHIP_", extra="ignore")
+
+    environment: str = Field("development", description="development | staging | production")
+    version: str = "0.1.0"
+    log_level: str = "INFO"
+    otlp_endpoint: str | None = Field(None, description="OTLP/gRPC endpoint; traces off if empty")
+    trace_sampling_ratio: float = Field(0.1, ge=0.0, le=1.0)
+    metrics_port: int = Field(9464, ge=0, le=65535, description="Prometheus /metrics; 0 = off")
+    metrics_host: str = "0.0.0.0"
+    shutdown_grace_seconds: float = Field(10.0, ge=0)
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _empty_is_none(cls, v: str | None) -> str | None:
+        return v or None
+
+
+class ServiceSettings(CommonSettings):
+    """Settings of a gRPC domain service."""
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/township"
+    db_pool_size: int = Field(10, ge=1)
+    db_max_overflow: int = Field(5, ge=0)
+    nats_url: str = "nats://127.0.0.1:4222"
+    stream_replicas: int = Field(1, ge=1, le=5)
+    grpc_host: str = "0.0.0.0"
+    grpc_port: int = Field(50051, ge=0, le=65535)
+    consumer_max_deliver: int = Field(5, ge=1)
+    outbox_poll_seconds: float = Field(1.0, gt=0)
+    outbox_retention_hours: float = Field(24.0, gt=0)

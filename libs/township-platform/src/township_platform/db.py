@@ -1,0 +1,229 @@
+"""PostgreSQL access: engine, the unit of work, and the platform's own tables.
+
+A unit of work is one transaction. RPC handlers and event handlers each get exactly one;
+it commits on success and rolls back on error, and nothing else commits. Events emitted
+inside it are written to the outbox in the same transaction, so an event exists if and only
+if the change it describes was committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.any_pb2 import Any as AnyProto
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from township.common.v1 import common_pb2
+
+from township_platform.ids import new_id
+from township_platform.principal import Principal
+from township_platform.telemetry import inject_trace_headers
+
+OUTBOX_CHANNEL = "township_outbox"
+
+platform_metadata = MetaData()
+
+outbox = Table(
+    "outbox",
+    platform_metadata,
+    Column("seq", BigInteger, Identity(), primary_key=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("subject", String(255), nullable=False),
+    Column("type", String(128), nullable=False),
+    Column("township_id", String(64), nullable=False),
+    Column("envelope", LargeBinary, nullable=False),
+    Column("headers", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", DateTime(timezone=True)),
+)
+Index("ix_outbox_unsent", outbox.c.seq, postgresql_where=outbox.c.sent_at.is_(None))
+
+inbox = Table(
+    "inbox",
+    platform_metadata,
+    Column("consumer", String(128), primary_key=True),
+    Column("event_id", String(36), primary_key=True),
+    Column("type", String(128), nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+idempotency = Table(
+    "idempotency_keys",
+    platform_metadata,
+    Column("scope", String(64), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("method", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("response", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+
+def async_url(url: str) -> str:
+    """Normalise a PostgreSQL URL to the asyncpg driver."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+class Database:
+    """One engine per process; hands out units of work."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 5) -> None:
+        self.url = async_url(url)
+        self.engine: AsyncEngine = create_async_engine(
+            self.url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+        )
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def unit_of_work(
+        self, principal: Principal | None = None, *, source: str = ""
+    ) -> AsyncIterator[UnitOfWork]:
+        """One transaction: commit on success, roll back on any exception."""
+        async with self._sessions() as session, session.begin():
+            uow = UnitOfWork(session=session, principal=principal, source=source)
+            # Row-level security reads this setting (second wall behind query filters).
+            tenant = principal.township if principal and principal.township else ""
+            await session.execute(
+                text("SELECT set_config('township.current', :t, true)"), {"t": tenant}
+            )
+            yield uow
+            if uow.emitted:
+                await session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+
+    def pool_in_use(self) -> int:
+        """Connections currently checked out of the pool."""
+        pool: Any = self.engine.pool
+        return int(pool.checkedout()) if hasattr(pool, "checkedout") else 0
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+@dataclass
+class UnitOfWork:
+    """A transaction plus the events it will publish once committed."""
+
+    session: AsyncSession
+    principal: Principal | None
+    source: str
+    emitted: list[str] = field(default_factory=list)
+
+    def actor(self) -> common_pb2.Actor:
+        """The principal as an event actor."""
+        p = self.principal
+        if p is None:
+            return common_pb2.Actor(sub="system", roles=["system"])
+        return common_pb2.Actor(
+            sub=p.sub, name=p.name, roles=list(p.roles), department=p.department or ""
+        )
+
+    async def emit(
+        self,
+        payload: Message,
+        *,
+        township: str,
+        entity: str,
+        verb: str,
+        event_id: str | None = None,
+    ) -> str:
+        """Write an event to the outbox in this transaction; returns its event id."""
+        event_id = event_id or new_id()
+        type_ = f"{self.source}.{entity}.{verb}.v1"
+        now = Timestamp()
+        now.FromDatetime(datetime.now(UTC))
+        any_payload = AnyProto()
+        any_payload.Pack(payload)
+        envelope = common_pb2.EventEnvelope(
+            event_id=event_id,
+            type=type_,
+            occurred_at=now,
+            township_id=township,
+            actor=self.actor(),
+            payload=any_payload,
+            source=self.source,
+        )
+        headers: dict[str, str] = {}
+        inject_trace_headers(headers)
+        await self.session.execute(
+            insert(outbox).values(
+                event_id=event_id,
+                subject=event_subject(township, self.source, entity, verb),
+                type=type_,
+                township_id=township,
+                envelope=envelope.SerializeToString(),
+                headers=headers,
+            )
+        )
+        self.emitted.append(event_id)
+        return event_id
+
+    async def mark_consumed(self, consumer: str, event_id: str, type_: str) -> bool:
+        """Record ``event_id`` in the inbox; False when this consumer already handled it."""
+        result = await self.session.execute(
+            pg_insert(inbox)
+            .values(consumer=consumer, event_id=event_id, type=type_)
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
+        return result.first() is not None
+
+    async def find_idempotent(self, scope: str, key: str) -> tuple[str, str, bytes] | None:
+        """(method, request hash, stored response) for an Idempotency-Key, if seen before."""
+        row = (
+            await self.session.execute(
+                select(idempotency.c.method, idempotency.c.request_hash, idempotency.c.response)
+                .where(idempotency.c.scope == scope, idempotency.c.key == key)
+            )
+        ).first()
+        return (row[0], row[1], row[2]) if row else None
+
+    async def store_idempotent(
+        self, scope: str, key: str, method: str, request_hash: str, response: bytes
+    ) -> None:
+        """Store the response for an Idempotency-Key in this transaction."""
+        await self.session.execute(
+            insert(idempotency).values(
+                scope=scope, key=key, method=method, request_hash=request_hash, response=response
+            )
+        )
+
+
+def event_subject(township: str, service: str, entity: str, verb: str) -> str:
+    """``township.<township>.<service>.<entity>.<verb>.v1`` (``_county`` for county-wide)."""
+    return f"township.{township or '_county'}.{service}.{entity}.{verb}.v1"
+
+
+def request_hash(method: str, body: bytes) -> str:
+    """Stable hash of a request, to tell a retry from a reuse of the same key."""
+    return hashlib.sha256(method.encode() + b"\0" + body).hexdigest()

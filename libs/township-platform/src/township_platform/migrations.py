@@ -1,0 +1,88 @@
+"""Alembic per service: programmatic upgrade, the shared env.py body, and database creation."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData, make_url, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from township_platform.db import async_url, platform_metadata
+
+
+def alembic_config(migrations_dir: Path, database_url: str) -> Config:
+    """An Alembic config for one service's ``migrations/`` folder."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.set_main_option("sqlalchemy.url", async_url(database_url).replace("%", "%%"))
+    return cfg
+
+
+async def ensure_database(database_url: str) -> None:
+    """Create the database named in ``database_url`` if it does not exist (dev and tests)."""
+    url = make_url(async_url(database_url))
+    admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            exists = await conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}
+            )
+            if not exists:
+                await conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        await admin.dispose()
+
+
+async def upgrade(database_url: str, migrations_dir: Path, revision: str = "head") -> None:
+    """Run ``alembic upgrade`` on an async engine from inside a running event loop."""
+    engine = create_async_engine(async_url(database_url))
+    cfg = alembic_config(migrations_dir, database_url)
+
+    def _run(connection: Connection) -> None:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_run)
+    finally:
+        await engine.dispose()
+
+
+def run_env(target_metadata: MetaData) -> None:
+    """Body of every service's ``migrations/env.py`` (online mode only)."""
+    config = context.config
+    metadata: list[MetaData] = [platform_metadata, target_metadata]
+
+    def _migrate(connection: Connection) -> None:
+        context.configure(connection=connection, target_metadata=metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    connection: Any = config.attributes.get("connection")
+    if connection is not None:
+        _migrate(connection)
+        return
+
+    async def _main() -> None:
+        engine = create_async_engine(str(config.get_main_option("sqlalchemy.url")))
+        async with engine.begin() as conn:
+            await conn.run_sync(_migrate)
+        await engine.dispose()
+
+    asyncio.run(_main())
+
+
+def create_platform_tables(connection: Connection) -> None:
+    """Outbox, inbox and idempotency tables (called by each service's first migration)."""
+    platform_metadata.create_all(connection)
+
+
+def drop_platform_tables(connection: Connection) -> None:
+    """Inverse of :func:`create_platform_tables`."""
+    platform_metadata.drop_all(connection)

@@ -1,0 +1,104 @@
+"""The authenticated caller, as the gateway verified it, carried to services in gRPC metadata."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from township_platform.errors import PermissionDenied
+
+PRINCIPAL_KEY = "x-township-principal"
+IDEMPOTENCY_KEY = "x-idempotency-key"
+
+ROLES = frozenset(
+    {
+        "clerk",
+        "approver",
+        "agent",
+        "officer",
+        "legal_reviewer",
+        "township_admin",
+        "county_dept",
+        "county_admin",
+        "auditor",
+        "system",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: subject, township (None for county users), department and roles."""
+
+    sub: str
+    roles: tuple[str, ...] = ()
+    township: str | None = None
+    department: str | None = None
+    name: str = ""
+    village: str | None = None
+    certificate: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def has_role(self, *roles: str) -> bool:
+        """True when the principal holds at least one of ``roles``."""
+        return any(r in self.roles for r in roles)
+
+    def require_role(self, *roles: str) -> None:
+        """Raise PermissionDenied unless the principal holds one of ``roles``."""
+        if not self.has_role(*roles):
+            raise PermissionDenied(
+                f"this action needs one of the roles: {', '.join(roles)}", type="role-required"
+            )
+
+    def require_township(self) -> str:
+        """The caller's township, or PermissionDenied for county-wide users."""
+        if not self.township:
+            raise PermissionDenied("this action needs a township user", type="township-required")
+        return self.township
+
+    def to_json(self) -> str:
+        """Serialise for gRPC metadata."""
+        data: dict[str, object] = {"sub": self.sub, "roles": list(self.roles)}
+        for key in ("township", "department", "name", "village", "certificate"):
+            value = getattr(self, key)
+            if value:
+                data[key] = value
+        return json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str) -> Principal:
+        """Parse what :meth:`to_json` wrote."""
+        data = json.loads(raw)
+        return cls(
+            sub=str(data["sub"]),
+            roles=tuple(str(r) for r in data.get("roles", [])),
+            township=data.get("township"),
+            department=data.get("department"),
+            name=str(data.get("name", "")),
+            village=data.get("village"),
+            certificate=data.get("certificate"),
+        )
+
+    @classmethod
+    def from_metadata(cls, metadata: Iterable[tuple[str, str | bytes]] | None) -> Principal | None:
+        """Find the principal in gRPC invocation metadata (None when absent or malformed)."""
+        for key, value in metadata or ():
+            if key == PRINCIPAL_KEY:
+                raw = value.decode() if isinstance(value, bytes) else value
+                try:
+                    return cls.from_json(raw)
+                except (ValueError, KeyError, TypeError):
+                    return None
+        return None
+
+
+SYSTEM = Principal(sub="system", roles=("system",))
+
+
+def metadata_value(metadata: Sequence[tuple[str, str | bytes]] | None, key: str) -> str | None:
+    """The first value of ``key`` in gRPC metadata, as text."""
+    for k, v in metadata or ():
+        if k == key:
+            return v.decode() if isinstance(v, bytes) else v
+    return None

@@ -1,0 +1,294 @@
+"""gRPC server bootstrap shared by every service.
+
+``ServiceApp`` wires settings, logging, telemetry, the database, NATS, the outbox relay,
+event consumers and the gRPC server (health, reflection, the unit-of-work interceptor), and
+shuts everything down gracefully on SIGTERM: readiness goes NOT_SERVING first, in-flight
+RPCs get the grace period, then consumers and the relay stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import grpc
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from sqlalchemy.exc import IntegrityError
+
+from township_platform import rpc
+from township_platform.bus import (
+    EventConsumer,
+    OutboxRelay,
+    Subscription,
+    connect_nats,
+    ensure_stream,
+    stream_name,
+    stream_subjects,
+)
+from township_platform.config import ServiceSettings
+from township_platform.db import Database, request_hash
+from township_platform.errors import (
+    ERROR_FIELD_KEY,
+    ERROR_RULE_KEY,
+    ERROR_TYPE_KEY,
+    DomainError,
+    IdempotencyMismatch,
+)
+from township_platform.logging import configure_logging, current_township, get_logger
+from township_platform.metrics import ServiceMetrics
+from township_platform.principal import IDEMPOTENCY_KEY, Principal, metadata_value
+from township_platform.telemetry import (
+    context_from_headers,
+    setup_telemetry,
+    shutdown_telemetry,
+    start_metrics_server,
+)
+
+log = get_logger(__name__)
+tracer = trace.get_tracer("township.grpc")
+
+Behavior = Callable[[Any, aio.ServicerContext], Awaitable[Any]]
+
+
+class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+    """Runs every unary RPC as one unit of work with the caller's principal.
+
+    Reads the principal from metadata (refusing calls without one unless the method is
+    public), opens the transaction, replays a stored response for a repeated
+    Idempotency-Key, maps domain errors to gRPC status codes with the error's type, field
+    and rule in trailing metadata, and records RED metrics and a server span.
+    """
+
+    def __init__(
+        self, db: Database, metrics: ServiceMetrics, service: str, public: set[str]
+    ) -> None:
+        self.db = db
+        self.metrics = metrics
+        self.service = service
+        self.public = public
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        method: str = details.method
+        if handler is None or handler.unary_unary is None or method.startswith("/grpc."):
+            return handler
+        inner: Behavior = handler.unary_unary
+        serialize = handler.response_serializer
+        short = method.rsplit("/", 1)[-1]
+        is_public = short in self.public
+
+        async def behavior(request: Any, context: aio.ServicerContext) -> Any:
+            metadata = tuple(context.invocation_metadata() or ())
+            started = time.perf_counter()
+            code = grpc.StatusCode.OK
+            headers = {k: v for k, v in metadata if isinstance(v, str)}
+            with tracer.start_as_current_span(
+                method.lstrip("/"),
+                context=context_from_headers(headers),
+                kind=SpanKind.SERVER,
+                attributes={"rpc.system": "grpc", "rpc.method": short},
+            ) as span:
+                try:
+                    principal = Principal.from_metadata(metadata)
+                    if principal is None and not is_public:
+                        code = grpc.StatusCode.UNAUTHENTICATED
+                        await context.abort(code, "missing or malformed principal")
+                    if principal and principal.township:
+                        span.set_attribute("township", principal.township)
+                        current_township.set(principal.township)
+                    key = metadata_value(metadata, IDEMPOTENCY_KEY)
+                    try:
+                        return await self._run(inner, request, context, principal, key, method)
+                    except IntegrityError:
+                        if key is None:
+                            raise
+                        # A concurrent twin committed first: answer with its response.
+                        return await self._run(inner, request, context, principal, key, method)
+                except DomainError as e:
+                    code = e.status
+                    span.set_status(Status(StatusCode.ERROR, e.type))
+                    trailing = [(ERROR_TYPE_KEY, e.type)]
+                    if e.field:
+                        trailing.append((ERROR_FIELD_KEY, e.field))
+                    if e.rule:
+                        trailing.append((ERROR_RULE_KEY, e.rule))
+                    context.set_trailing_metadata(tuple(trailing))
+                    await context.abort(code, e.message)
+                except aio.AbortError:
+                    raise
+                except Exception:
+                    code = grpc.StatusCode.INTERNAL
+                    span.set_status(Status(StatusCode.ERROR, "internal"))
+                    log.exception("unhandled error in rpc", method=method)
+                    await context.abort(code, "internal error")
+                finally:
+                    self.metrics.rpc_requests.labels(short, code.name).inc()
+                    self.metrics.rpc_duration.labels(short).observe(time.perf_counter() - started)
+
+        return grpc.unary_unary_rpc_method_handler(
+            behavior,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=lambda r: r if isinstance(r, bytes) else serialize(r),
+        )
+
+    async def _run(
+        self,
+        inner: Behavior,
+        request: Any,
+        context: aio.ServicerContext,
+        principal: Principal | None,
+        key: str | None,
+        method: str,
+    ) -> Any:
+        async with self.db.unit_of_work(principal, source=self.service) as uow:
+            token_uow = rpc._uow.set(uow)
+            token_principal = rpc._principal.set(principal)
+            try:
+                if key is None:
+                    return await inner(request, context)
+                scope = (principal.township or principal.department or "county") if principal else ""
+                digest = request_hash(method, request.SerializeToString(deterministic=True))
+                seen = await uow.find_idempotent(scope, key)
+                if seen is not None:
+                    if seen[0] != method or seen[1] != digest:
+                        raise IdempotencyMismatch(
+                            "this Idempotency-Key was already used with a different request",
+                            field="Idempotency-Key",
+                            rule="same key, same body",
+                        )
+                    return seen[2]
+                response = await inner(request, context)
+                await uow.store_idempotent(scope, key, method, digest, response.SerializeToString())
+                return response
+            finally:
+                rpc._uow.reset(token_uow)
+                rpc._principal.reset(token_principal)
+
+
+class ServiceApp:
+    """One domain service process: gRPC API, outbox relay, consumers, metrics, health."""
+
+    def __init__(self, service: str, settings: ServiceSettings) -> None:
+        self.service = service
+        self.settings = settings
+        configure_logging(service, settings.log_level)
+        setup_telemetry(
+            service=service,
+            version=settings.version,
+            environment=settings.environment,
+            otlp_endpoint=settings.otlp_endpoint,
+            sampling_ratio=settings.trace_sampling_ratio,
+        )
+        self.metrics = ServiceMetrics.create(service)
+        self.db = Database(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
+        self._servicers: list[tuple[Callable[[Any, aio.Server], None], Any, str]] = []
+        self._public: set[str] = set()
+        self._subscriptions: list[Subscription] = []
+        self._publishes = False
+        self.bound_port: int | None = None
+
+    def add_servicer(
+        self,
+        register: Callable[[Any, aio.Server], None],
+        servicer: Any,
+        full_name: str,
+        *,
+        public: Iterable[str] = (),
+    ) -> None:
+        """Serve ``servicer``; methods named in ``public`` accept calls without a principal."""
+        self._servicers.append((register, servicer, full_name))
+        self._public.update(public)
+
+    def publishes_events(self) -> None:
+        """Run the outbox relay for this service's stream."""
+        self._publishes = True
+
+    def consume(self, subscription: Subscription) -> None:
+        """Run a durable consumer for ``subscription``."""
+        self._subscriptions.append(subscription)
+
+    async def run(self) -> None:
+        """Serve until SIGTERM/SIGINT, then shut down gracefully."""
+        s = self.settings
+        start_metrics_server(s.metrics_host, s.metrics_port)
+        server = aio.server(
+            interceptors=[UnitOfWorkInterceptor(self.db, self.metrics, self.service, self._public)],
+            options=[("grpc.so_reuseport", 0)],
+        )
+        health_servicer = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        names = [n for _, _, n in self._servicers]
+        for register, servicer, _ in self._servicers:
+            register(servicer, server)
+        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+        self.bound_port = server.add_insecure_port(f"{s.grpc_host}:{s.grpc_port}")
+
+        nc = await connect_nats(s.nats_url, f"township-{self.service}")
+        js = nc.jetstream()
+        tasks: list[asyncio.Task[None]] = []
+        relay: OutboxRelay | None = None
+        if self._publishes:
+            await ensure_stream(
+                js, stream_name(self.service), stream_subjects(self.service), s.stream_replicas
+            )
+            relay = OutboxRelay(
+                self.db,
+                js,
+                self.metrics,
+                poll_seconds=s.outbox_poll_seconds,
+            )
+            tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        for sub in self._subscriptions:
+            consumer = EventConsumer(
+                self.db,
+                js,
+                self.metrics,
+                self.service,
+                sub,
+                max_deliver=s.consumer_max_deliver,
+                replicas=s.stream_replicas,
+            )
+            tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{sub.durable}"))
+
+        await server.start()
+        for name in ["", *names]:
+            await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("serving", service=self.service, grpc_port=self.bound_port, metrics_port=s.metrics_port)
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+
+        log.info("shutting down", grace_seconds=s.shutdown_grace_seconds)
+        await health_servicer.enter_graceful_shutdown()
+        await server.stop(s.shutdown_grace_seconds)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if relay is not None:
+            await relay.close()
+        with contextlib.suppress(Exception):
+            await nc.drain()
+        await self.db.dispose()
+        shutdown_telemetry()
+        log.info("stopped", service=self.service)

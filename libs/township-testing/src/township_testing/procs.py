@@ -1,0 +1,94 @@
+"""Process helpers: free ports, children that die with their parent, clean stops by pid."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+
+_PR_SET_PDEATHSIG = 1
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (bound and released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def die_with_parent() -> None:
+    """preexec_fn: SIGKILL this child when the process that started it dies."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def start_process(
+    args: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    log_path: str | None = None,
+    user: int | None = None,
+    cwd: str | None = None,
+    tied_to_parent: bool = True,
+) -> subprocess.Popen[bytes]:
+    """Start a child; with ``tied_to_parent`` it is killed if we die, even by SIGKILL."""
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    kwargs: dict[str, object] = {}
+    if user is not None and os.geteuid() == 0:
+        kwargs.update(user=user, group=user, extra_groups=[])
+    preexec: Callable[[], None] | None = die_with_parent if tied_to_parent else None
+    return subprocess.Popen(
+        args,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=cwd,
+        preexec_fn=preexec,  # noqa: PLW1509 - needed for PR_SET_PDEATHSIG
+        start_new_session=not tied_to_parent,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> int | None:
+    """SIGTERM, wait, then SIGKILL: only this pid, which we started."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            proc.wait(5)
+    return proc.returncode
+
+
+def kill_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL (a crash, for fault tests)."""
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    proc.wait(5)
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
+    """Poll ``check`` until it is true or raise TimeoutError naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            if check():
+                return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something accepts TCP connections on host:port."""
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
