@@ -54,7 +54,7 @@ lint: setup ## ruff (lint + format check)
 	$(RUN) ruff format --check .
 
 typecheck: setup ## mypy --strict on libs/ and services/
-	$(RUN) mypy libs/township-platform/src libs/township-testing/src libs/township-cli/src services/*/src
+	$(RUN) mypy -p township_platform -p township_testing -p township_cli -p township_permits -p township_enforcement -p township_personnel -p township_stationed -p township_gateway
 
 test-unit: setup ## Unit tests (pure domain rules)
 	$(RUN) pytest -m "not service and not e2e" $(PYTEST_ARGS)

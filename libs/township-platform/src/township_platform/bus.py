@@ -33,8 +33,8 @@ from nats.js.errors import NotFoundError
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from sqlalchemy import delete, func, make_url, select, update
-from township.common.v1 import common_pb2
 
+from township.common.v1 import common_pb2
 from township_platform.db import OUTBOX_CHANNEL, Database, UnitOfWork, outbox
 from township_platform.logging import current_township, get_logger
 from township_platform.metrics import ServiceMetrics
@@ -73,6 +73,7 @@ async def connect_nats(url: str, name: str) -> NatsClient:
         connect_timeout=5,
         error_cb=_error,
         allow_reconnect=True,
+        drain_timeout=5,
     )
 
 
@@ -337,7 +338,9 @@ class EventConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                log.warning("consumer loop error; retrying", consumer=self.sub.durable, error=str(e))
+                log.warning(
+                    "consumer loop error; retrying", consumer=self.sub.durable, error=str(e)
+                )
                 psub = None
                 await asyncio.sleep(0.5)
 

@@ -35,9 +35,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from township.common.v1 import common_pb2
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
+from township.common.v1 import common_pb2
 from township_platform.ids import new_id
 from township_platform.principal import Principal
 from township_platform.telemetry import inject_trace_headers
@@ -202,8 +207,9 @@ class UnitOfWork:
         """(method, request hash, stored response) for an Idempotency-Key, if seen before."""
         row = (
             await self.session.execute(
-                select(idempotency.c.method, idempotency.c.request_hash, idempotency.c.response)
-                .where(idempotency.c.scope == scope, idempotency.c.key == key)
+                select(
+                    idempotency.c.method, idempotency.c.request_hash, idempotency.c.response
+                ).where(idempotency.c.scope == scope, idempotency.c.key == key)
             )
         ).first()
         return (row[0], row[1], row[2]) if row else None

@@ -19,7 +19,7 @@ class DomainError(Exception):
         self,
         message: str,
         *,
-        type: str | None = None,  # noqa: A002 - mirrors problem+json
+        type: str | None = None,
         field: str | None = None,
         rule: str | None = None,
     ) -> None:

@@ -30,9 +30,7 @@ class ServiceMetrics:
         """Register the families for ``service`` (once per process)."""
         p = f"township_{service}"
         return cls(
-            rpc_requests=Counter(
-                f"{p}_grpc_requests", "gRPC requests handled", ["method", "code"]
-            ),
+            rpc_requests=Counter(f"{p}_grpc_requests", "gRPC requests handled", ["method", "code"]),
             rpc_duration=Histogram(
                 f"{p}_grpc_request_duration_seconds",
                 "gRPC handling time",

@@ -17,6 +17,7 @@ from typing import Any
 
 import grpc
 from grpc import aio
+from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry import trace
@@ -55,10 +56,10 @@ from township_platform.telemetry import (
 log = get_logger(__name__)
 tracer = trace.get_tracer("township.grpc")
 
-Behavior = Callable[[Any, aio.ServicerContext], Awaitable[Any]]
+Behavior = Callable[[Any, Any], Awaitable[Any]]
 
 
-class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
     """Runs every unary RPC as one unit of work with the caller's principal.
 
     Reads the principal from metadata (refusing calls without one unless the method is
@@ -77,10 +78,10 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(details)
+    ) -> Any:
+        handler: Any = await continuation(details)
         method: str = details.method
         if handler is None or handler.unary_unary is None or method.startswith("/grpc."):
             return handler
@@ -89,7 +90,7 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         short = method.rsplit("/", 1)[-1]
         is_public = short in self.public
 
-        async def behavior(request: Any, context: aio.ServicerContext) -> Any:
+        async def behavior(request: Any, context: Any) -> Any:
             metadata = tuple(context.invocation_metadata() or ())
             started = time.perf_counter()
             code = grpc.StatusCode.OK
@@ -147,7 +148,7 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         self,
         inner: Behavior,
         request: Any,
-        context: aio.ServicerContext,
+        context: Any,
         principal: Principal | None,
         key: str | None,
         method: str,
@@ -158,7 +159,9 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             try:
                 if key is None:
                     return await inner(request, context)
-                scope = (principal.township or principal.department or "county") if principal else ""
+                scope = (
+                    (principal.township or principal.department or "county") if principal else ""
+                )
                 digest = request_hash(method, request.SerializeToString(deterministic=True))
                 seen = await uow.find_idempotent(scope, key)
                 if seen is not None:
@@ -231,12 +234,14 @@ class ServiceApp:
             interceptors=[UnitOfWorkInterceptor(self.db, self.metrics, self.service, self._public)],
             options=[("grpc.so_reuseport", 0)],
         )
-        health_servicer = health.aio.HealthServicer()
+        health_servicer = health_aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         names = [n for _, _, n in self._servicers]
         for register, servicer, _ in self._servicers:
             register(servicer, server)
-        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+        reflection.enable_server_reflection(
+            [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+        )
         self.bound_port = server.add_insecure_port(f"{s.grpc_host}:{s.grpc_port}")
 
         nc = await connect_nats(s.nats_url, f"township-{self.service}")
@@ -269,7 +274,9 @@ class ServiceApp:
         await server.start()
         for name in ["", *names]:
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-        log.info("serving", service=self.service, grpc_port=self.bound_port, metrics_port=s.metrics_port)
+        log.info(
+            "serving", service=self.service, grpc_port=self.bound_port, metrics_port=s.metrics_port
+        )
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

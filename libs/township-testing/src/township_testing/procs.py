@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
+from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 
@@ -37,22 +38,24 @@ def start_process(
     tied_to_parent: bool = True,
 ) -> subprocess.Popen[bytes]:
     """Start a child; with ``tied_to_parent`` it is killed if we die, even by SIGKILL."""
-    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL
     kwargs: dict[str, object] = {}
     if user is not None and os.geteuid() == 0:
         kwargs.update(user=user, group=user, extra_groups=[])
     preexec: Callable[[], None] | None = die_with_parent if tied_to_parent else None
-    return subprocess.Popen(
+    popen: Any = subprocess.Popen
+    proc: subprocess.Popen[bytes] = popen(
         args,
         env=env,
         stdout=out,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         cwd=cwd,
-        preexec_fn=preexec,  # noqa: PLW1509 - needed for PR_SET_PDEATHSIG
+        preexec_fn=preexec,
         start_new_session=not tied_to_parent,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
+    return proc
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> int | None:

@@ -143,7 +143,11 @@ def postgres_bin_dir() -> Path:
             for name in dirs + files:
                 p = Path(root) / name
                 if not p.is_symlink():
-                    p.chmod(p.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if p.is_dir() or p.stat().st_mode & stat.S_IXUSR else 0))
+                    p.chmod(
+                        p.stat().st_mode
+                        | stat.S_IROTH
+                        | (stat.S_IXOTH if p.is_dir() or p.stat().st_mode & stat.S_IXUSR else 0)
+                    )
         staging.chmod(0o755)
         try:
             staging.rename(target)
@@ -222,7 +226,14 @@ class PostgresServer:
             "shared_buffers=128MB",
         ]
         if self.fast:
-            args += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+            args += [
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ]
         self.proc = start_process(
             args,
             user=self.user,

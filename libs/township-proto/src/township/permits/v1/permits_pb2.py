@@ -25,35 +25,43 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!township/permits/v1/permits.proto\x12\x13township.permits.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"I\n\tApplicant\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tid_number\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\"6\n\x08Material\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06sha256\x18\x03 \x01(\t\"\xda\x01\n\x13SubmitIntakeRequest\x12\x0e\n\x06\x62undle\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x31\n\tapplicant\x18\x03 \x01(\x0b\x32\x1e.township.permits.v1.Applicant\x12\x30\n\tmaterials\x18\x04 \x03(\x0b\x32\x1d.township.permits.v1.Material\x12\x0f\n\x07\x63hannel\x18\x05 \x01(\t\x12\x0f\n\x07village\x18\x06 \x01(\t\x12\x19\n\x11\x61pplicant_consent\x18\x07 \x01(\x08\"i\n\x12\x41pplicationSummary\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x11\n\titem_name\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\"k\n\x14SubmitIntakeResponse\x12\x14\n\x0creceipt_code\x18\x01 \x01(\t\x12=\n\x0c\x61pplications\x18\x02 \x03(\x0b\x32\'.township.permits.v1.ApplicationSummary\"#\n\x15GetApplicationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x8f\x01\n\x0cHistoryEntry\x12\x12\n\nfrom_state\x18\x01 \x01(\t\x12\x10\n\x08to_state\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\x12\x11\n\tactor_sub\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12&\n\x02\x61t\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa0\x03\n\x0b\x41pplication\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0btownship_id\x18\x02 \x01(\t\x12\x14\n\x0creceipt_code\x18\x03 \x01(\t\x12\x0e\n\x06\x62undle\x18\x04 \x01(\t\x12\x11\n\titem_code\x18\x05 \x01(\t\x12\x11\n\titem_name\x18\x06 \x01(\t\x12\x12\n\ndepartment\x18\x07 \x01(\t\x12\r\n\x05state\x18\x08 \x01(\t\x12\x0f\n\x07\x63hannel\x18\t \x01(\t\x12\x0f\n\x07village\x18\n \x01(\t\x12\x31\n\tapplicant\x18\x0b \x01(\x0b\x32\x1e.township.permits.v1.Applicant\x12\x30\n\tmaterials\x18\x0c \x03(\x0b\x32\x1d.township.permits.v1.Material\x12\x14\n\x0csubmitted_by\x18\r \x01(\t\x12\x30\n\x0csubmitted_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x07history\x18\x0f \x03(\x0b\x32!.township.permits.v1.HistoryEntry\".\n\x16GetPublicStatusRequest\x12\x14\n\x0creceipt_code\x18\x01 \x01(\t\"U\n\nPublicPart\x12\x11\n\titem_code\x18\x01 \x01(\t\x12\x11\n\titem_name\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\"\xd4\x01\n\x0cPublicStatus\x12\x14\n\x0creceipt_code\x18\x01 \x01(\t\x12\x13\n\x0btownship_id\x18\x02 \x01(\t\x12\x0e\n\x06\x62undle\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12.\n\x05parts\x18\x05 \x03(\x0b\x32\x1f.township.permits.v1.PublicPart\x12\x30\n\x0csubmitted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x61pplicant_masked\x18\x07 \x01(\t2\xb8\x02\n\x0ePermitsService\x12\x63\n\x0cSubmitIntake\x12(.township.permits.v1.SubmitIntakeRequest\x1a).township.permits.v1.SubmitIntakeResponse\x12^\n\x0eGetApplication\x12*.township.permits.v1.GetApplicationRequest\x1a .township.permits.v1.Application\x12\x61\n\x0fGetPublicStatus\x12+.township.permits.v1.GetPublicStatusRequest\x1a!.township.permits.v1.PublicStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!township/permits/v1/permits.proto\x12\x13township.permits.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x14ListCatalogueRequest\x12\x13\n\x0btownship_id\x18\x01 \x01(\t\x12\x0f\n\x07village\x18\x02 \x01(\t\")\n\tTimeLimit\x12\x0e\n\x06\x61mount\x18\x01 \x01(\x05\x12\x0c\n\x04unit\x18\x02 \x01(\t\"\xfe\x01\n\rCatalogueItem\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07name_zh\x18\x02 \x01(\t\x12\x0f\n\x07name_en\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\x12\r\n\x05level\x18\x06 \x01(\t\x12\x37\n\x0fstatutory_limit\x18\x07 \x01(\x0b\x32\x1e.township.permits.v1.TimeLimit\x12\x36\n\x0epromised_limit\x18\x08 \x01(\x0b\x32\x1e.township.permits.v1.TimeLimit\x12\x0b\n\x03\x66\x65\x65\x18\t \x01(\t\x12\x0e\n\x06visits\x18\n \x01(\x05\"_\n\x15ListCatalogueResponse\x12\x13\n\x0btownship_id\x18\x01 \x01(\t\x12\x31\n\x05items\x18\x02 \x03(\x0b\x32\".township.permits.v1.CatalogueItem\"I\n\tApplicant\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tid_number\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\"6\n\x08Material\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06sha256\x18\x03 \x01(\t\"\xda\x01\n\x13SubmitIntakeRequest\x12\x0e\n\x06\x62undle\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x31\n\tapplicant\x18\x03 \x01(\x0b\x32\x1e.township.permits.v1.Applicant\x12\x30\n\tmaterials\x18\x04 \x03(\x0b\x32\x1d.township.permits.v1.Material\x12\x0f\n\x07\x63hannel\x18\x05 \x01(\t\x12\x0f\n\x07village\x18\x06 \x01(\t\x12\x19\n\x11\x61pplicant_consent\x18\x07 \x01(\x08\"i\n\x12\x41pplicationSummary\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x11\n\titem_name\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\"k\n\x14SubmitIntakeResponse\x12\x14\n\x0creceipt_code\x18\x01 \x01(\t\x12=\n\x0c\x61pplications\x18\x02 \x03(\x0b\x32\'.township.permits.v1.ApplicationSummary\"#\n\x15GetApplicationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x8f\x01\n\x0cHistoryEntry\x12\x12\n\nfrom_state\x18\x01 \x01(\t\x12\x10\n\x08to_state\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\x12\x11\n\tactor_sub\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12&\n\x02\x61t\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa0\x03\n\x0b\x41pplication\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0btownship_id\x18\x02 \x01(\t\x12\x14\n\x0creceipt_code\x18\x03 \x01(\t\x12\x0e\n\x06\x62undle\x18\x04 \x01(\t\x12\x11\n\titem_code\x18\x05 \x01(\t\x12\x11\n\titem_name\x18\x06 \x01(\t\x12\x12\n\ndepartment\x18\x07 \x01(\t\x12\r\n\x05state\x18\x08 \x01(\t\x12\x0f\n\x07\x63hannel\x18\t \x01(\t\x12\x0f\n\x07village\x18\n \x01(\t\x12\x31\n\tapplicant\x18\x0b \x01(\x0b\x32\x1e.township.permits.v1.Applicant\x12\x30\n\tmaterials\x18\x0c \x03(\x0b\x32\x1d.township.permits.v1.Material\x12\x14\n\x0csubmitted_by\x18\r \x01(\t\x12\x30\n\x0csubmitted_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x07history\x18\x0f \x03(\x0b\x32!.township.permits.v1.HistoryEntry\".\n\x16GetPublicStatusRequest\x12\x14\n\x0creceipt_code\x18\x01 \x01(\t\"U\n\nPublicPart\x12\x11\n\titem_code\x18\x01 \x01(\t\x12\x11\n\titem_name\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\"\xd4\x01\n\x0cPublicStatus\x12\x14\n\x0creceipt_code\x18\x01 \x01(\t\x12\x13\n\x0btownship_id\x18\x02 \x01(\t\x12\x0e\n\x06\x62undle\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12.\n\x05parts\x18\x05 \x03(\x0b\x32\x1f.township.permits.v1.PublicPart\x12\x30\n\x0csubmitted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x61pplicant_masked\x18\x07 \x01(\t2\xa0\x03\n\x0ePermitsService\x12\x63\n\x0cSubmitIntake\x12(.township.permits.v1.SubmitIntakeRequest\x1a).township.permits.v1.SubmitIntakeResponse\x12^\n\x0eGetApplication\x12*.township.permits.v1.GetApplicationRequest\x1a .township.permits.v1.Application\x12\x61\n\x0fGetPublicStatus\x12+.township.permits.v1.GetPublicStatusRequest\x1a!.township.permits.v1.PublicStatus\x12\x66\n\rListCatalogue\x12).township.permits.v1.ListCatalogueRequest\x1a*.township.permits.v1.ListCatalogueResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'township.permits.v1.permits_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_APPLICANT']._serialized_start=91
-  _globals['_APPLICANT']._serialized_end=164
-  _globals['_MATERIAL']._serialized_start=166
-  _globals['_MATERIAL']._serialized_end=220
-  _globals['_SUBMITINTAKEREQUEST']._serialized_start=223
-  _globals['_SUBMITINTAKEREQUEST']._serialized_end=441
-  _globals['_APPLICATIONSUMMARY']._serialized_start=443
-  _globals['_APPLICATIONSUMMARY']._serialized_end=548
-  _globals['_SUBMITINTAKERESPONSE']._serialized_start=550
-  _globals['_SUBMITINTAKERESPONSE']._serialized_end=657
-  _globals['_GETAPPLICATIONREQUEST']._serialized_start=659
-  _globals['_GETAPPLICATIONREQUEST']._serialized_end=694
-  _globals['_HISTORYENTRY']._serialized_start=697
-  _globals['_HISTORYENTRY']._serialized_end=840
-  _globals['_APPLICATION']._serialized_start=843
-  _globals['_APPLICATION']._serialized_end=1259
-  _globals['_GETPUBLICSTATUSREQUEST']._serialized_start=1261
-  _globals['_GETPUBLICSTATUSREQUEST']._serialized_end=1307
-  _globals['_PUBLICPART']._serialized_start=1309
-  _globals['_PUBLICPART']._serialized_end=1394
-  _globals['_PUBLICSTATUS']._serialized_start=1397
-  _globals['_PUBLICSTATUS']._serialized_end=1609
-  _globals['_PERMITSSERVICE']._serialized_start=1612
-  _globals['_PERMITSSERVICE']._serialized_end=1924
+  _globals['_LISTCATALOGUEREQUEST']._serialized_start=91
+  _globals['_LISTCATALOGUEREQUEST']._serialized_end=151
+  _globals['_TIMELIMIT']._serialized_start=153
+  _globals['_TIMELIMIT']._serialized_end=194
+  _globals['_CATALOGUEITEM']._serialized_start=197
+  _globals['_CATALOGUEITEM']._serialized_end=451
+  _globals['_LISTCATALOGUERESPONSE']._serialized_start=453
+  _globals['_LISTCATALOGUERESPONSE']._serialized_end=548
+  _globals['_APPLICANT']._serialized_start=550
+  _globals['_APPLICANT']._serialized_end=623
+  _globals['_MATERIAL']._serialized_start=625
+  _globals['_MATERIAL']._serialized_end=679
+  _globals['_SUBMITINTAKEREQUEST']._serialized_start=682
+  _globals['_SUBMITINTAKEREQUEST']._serialized_end=900
+  _globals['_APPLICATIONSUMMARY']._serialized_start=902
+  _globals['_APPLICATIONSUMMARY']._serialized_end=1007
+  _globals['_SUBMITINTAKERESPONSE']._serialized_start=1009
+  _globals['_SUBMITINTAKERESPONSE']._serialized_end=1116
+  _globals['_GETAPPLICATIONREQUEST']._serialized_start=1118
+  _globals['_GETAPPLICATIONREQUEST']._serialized_end=1153
+  _globals['_HISTORYENTRY']._serialized_start=1156
+  _globals['_HISTORYENTRY']._serialized_end=1299
+  _globals['_APPLICATION']._serialized_start=1302
+  _globals['_APPLICATION']._serialized_end=1718
+  _globals['_GETPUBLICSTATUSREQUEST']._serialized_start=1720
+  _globals['_GETPUBLICSTATUSREQUEST']._serialized_end=1766
+  _globals['_PUBLICPART']._serialized_start=1768
+  _globals['_PUBLICPART']._serialized_end=1853
+  _globals['_PUBLICSTATUS']._serialized_start=1856
+  _globals['_PUBLICSTATUS']._serialized_end=2068
+  _globals['_PERMITSSERVICE']._serialized_start=2071
+  _globals['_PERMITSSERVICE']._serialized_end=2487
 # @@protoc_insertion_point(module_scope)

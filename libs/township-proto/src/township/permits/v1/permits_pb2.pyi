@@ -20,6 +20,124 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
+class ListCatalogueRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    VILLAGE_FIELD_NUMBER: _builtins.int
+    township_id: _builtins.str
+    village: _builtins.str
+    """only items delegated down to village service rooms"""
+    def __init__(
+        self,
+        *,
+        township_id: _builtins.str = ...,
+        village: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["township_id", b"township_id", "village", b"village"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCatalogueRequest: _TypeAlias = ListCatalogueRequest  # noqa: Y015
+
+@_typing.final
+class TimeLimit(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    amount: _builtins.int
+    unit: _builtins.str
+    """working | natural"""
+    def __init__(
+        self,
+        *,
+        amount: _builtins.int = ...,
+        unit: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimeLimit: _TypeAlias = TimeLimit  # noqa: Y015
+
+@_typing.final
+class CatalogueItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    NAME_ZH_FIELD_NUMBER: _builtins.int
+    NAME_EN_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    STATUTORY_LIMIT_FIELD_NUMBER: _builtins.int
+    PROMISED_LIMIT_FIELD_NUMBER: _builtins.int
+    FEE_FIELD_NUMBER: _builtins.int
+    VISITS_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    name_zh: _builtins.str
+    name_en: _builtins.str
+    type: _builtins.str
+    department: _builtins.str
+    level: _builtins.str
+    """township | village"""
+    fee: _builtins.str
+    visits: _builtins.int
+    @_builtins.property
+    def statutory_limit(self) -> Global___TimeLimit: ...
+    @_builtins.property
+    def promised_limit(self) -> Global___TimeLimit: ...
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        name_zh: _builtins.str = ...,
+        name_en: _builtins.str = ...,
+        type: _builtins.str = ...,
+        department: _builtins.str = ...,
+        level: _builtins.str = ...,
+        statutory_limit: Global___TimeLimit | None = ...,
+        promised_limit: Global___TimeLimit | None = ...,
+        fee: _builtins.str = ...,
+        visits: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["promised_limit", b"promised_limit", "statutory_limit", b"statutory_limit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "department", b"department", "fee", b"fee", "level", b"level", "name_en", b"name_en", "name_zh", b"name_zh", "promised_limit", b"promised_limit", "statutory_limit", b"statutory_limit", "type", b"type", "visits", b"visits"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CatalogueItem: _TypeAlias = CatalogueItem  # noqa: Y015
+
+@_typing.final
+class ListCatalogueResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    township_id: _builtins.str
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___CatalogueItem]: ...
+    def __init__(
+        self,
+        *,
+        township_id: _builtins.str = ...,
+        items: _abc.Iterable[Global___CatalogueItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCatalogueResponse: _TypeAlias = ListCatalogueResponse  # noqa: Y015
+
+@_typing.final
 class Applicant(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -50,6 +50,11 @@ class PermitsServiceStub:
                 request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.GetPublicStatusRequest.SerializeToString,
                 response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.PublicStatus.FromString,
                 _registered_method=True)
+        self.ListCatalogue = channel.unary_unary(
+                '/township.permits.v1.PermitsService/ListCatalogue',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ListCatalogueRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ListCatalogueResponse.FromString,
+                _registered_method=True)
 
 
 class PermitsServiceServicer:
@@ -77,6 +82,13 @@ class PermitsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCatalogue(self, request, context):
+        """The items delegated to a township (public catalogue).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PermitsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +106,11 @@ def add_PermitsServiceServicer_to_server(servicer, server):
                     servicer.GetPublicStatus,
                     request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.GetPublicStatusRequest.FromString,
                     response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.PublicStatus.SerializeToString,
+            ),
+            'ListCatalogue': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCatalogue,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ListCatalogueRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ListCatalogueResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +195,33 @@ class PermitsService:
             '/township.permits.v1.PermitsService/GetPublicStatus',
             township_dot_permits_dot_v1_dot_permits__pb2.GetPublicStatusRequest.SerializeToString,
             township_dot_permits_dot_v1_dot_permits__pb2.PublicStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCatalogue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/ListCatalogue',
+            township_dot_permits_dot_v1_dot_permits__pb2.ListCatalogueRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.ListCatalogueResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -39,6 +39,8 @@ class PermitsServiceStub:
     """One application, for the staff of its own township."""
     GetPublicStatus: _grpc.UnaryUnaryMultiCallable[_permits_pb2.GetPublicStatusRequest, _permits_pb2.PublicStatus]
     """Public status by receipt code, without personal data."""
+    ListCatalogue: _grpc.UnaryUnaryMultiCallable[_permits_pb2.ListCatalogueRequest, _permits_pb2.ListCatalogueResponse]
+    """The items delegated to a township (public catalogue)."""
 
 @_typing.type_check_only
 class PermitsServiceAsyncStub(PermitsServiceStub):
@@ -51,6 +53,8 @@ class PermitsServiceAsyncStub(PermitsServiceStub):
     """One application, for the staff of its own township."""
     GetPublicStatus: _aio.UnaryUnaryMultiCallable[_permits_pb2.GetPublicStatusRequest, _permits_pb2.PublicStatus]  # type: ignore[assignment]
     """Public status by receipt code, without personal data."""
+    ListCatalogue: _aio.UnaryUnaryMultiCallable[_permits_pb2.ListCatalogueRequest, _permits_pb2.ListCatalogueResponse]  # type: ignore[assignment]
+    """The items delegated to a township (public catalogue)."""
 
 class PermitsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Delegated licensing and public services (政务服务): unified intake, categorised approval."""
@@ -78,5 +82,13 @@ class PermitsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_permits_pb2.PublicStatus, _abc.Awaitable[_permits_pb2.PublicStatus]]:
         """Public status by receipt code, without personal data."""
+
+    @_abc_1.abstractmethod
+    def ListCatalogue(
+        self,
+        request: _permits_pb2.ListCatalogueRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.ListCatalogueResponse, _abc.Awaitable[_permits_pb2.ListCatalogueResponse]]:
+        """The items delegated to a township (public catalogue)."""
 
 def add_PermitsServiceServicer_to_server(servicer: PermitsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,67 @@
+"""The command line every domain service shares: ``serve`` (default), ``migrate``, ``seed``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from township_platform.config import ServiceSettings
+from township_platform.db import Database
+from township_platform.logging import configure_logging, get_logger
+from township_platform.migrations import ensure_database, upgrade
+from township_platform.server import ServiceApp
+from township_platform.towns import TownshipsConfig, load_townships
+
+Seeder = Callable[[Database, TownshipsConfig], Awaitable[dict[str, int]]]
+
+
+def run_service(
+    service: str,
+    settings: ServiceSettings,
+    *,
+    build: Callable[[ServiceApp], None],
+    migrations_dir: Path,
+    seed: Seeder,
+    townships_file: str | None,
+    argv: list[str] | None = None,
+) -> None:
+    """Parse the command line and run the service, its migrations or its seed."""
+    parser = argparse.ArgumentParser(prog=f"township-{service}")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "seed"])
+    parser.add_argument("--townships", default=townships_file, help="townships.json to seed")
+    parser.add_argument(
+        "--create-database", action="store_true", help="create the database first (dev)"
+    )
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        app = ServiceApp(service, settings)
+        build(app)
+        asyncio.run(app.run())
+        return
+    configure_logging(service, settings.log_level)
+    log = get_logger(service)
+    if args.command == "migrate":
+
+        async def _migrate() -> None:
+            if args.create_database:
+                await ensure_database(settings.database_url)
+            await upgrade(settings.database_url, migrations_dir)
+
+        asyncio.run(_migrate())
+        log.info("migrated", service=service)
+        return
+    if not args.townships:
+        parser.error("seed needs --townships FILE (or the TOWNSHIPS_FILE setting)")
+    towns = load_townships(args.townships)
+
+    async def _seed() -> dict[str, int]:
+        db = Database(settings.database_url, pool_size=2)
+        try:
+            return await seed(db, towns)
+        finally:
+            await db.dispose()
+
+    counts = asyncio.run(_seed())
+    log.info("seeded", service=service, townships=towns.slugs, **counts)

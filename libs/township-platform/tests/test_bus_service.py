@@ -1,0 +1,200 @@
+"""The event backbone against a real PostgreSQL and a real nats-server.
+
+Outbox → relay → JetStream → consumer with inbox: every committed event arrives, an
+uncommitted one never does, redeliveries and re-publishes have one effect, a poison event is
+dead-lettered after bounded deliveries and can be re-driven.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from google.protobuf.wrappers_pb2 import StringValue
+from sqlalchemy import Column, MetaData, String, Table, func, insert, select
+
+from township.common.v1 import common_pb2
+from township_platform.bus import (
+    EventConsumer,
+    OutboxRelay,
+    Subscription,
+    connect_nats,
+    ensure_stream,
+    redrive,
+)
+from township_platform.db import Database, UnitOfWork, outbox
+from township_platform.metrics import ServiceMetrics
+from township_platform.migrations import ensure_database
+from township_platform.principal import Principal
+from township_testing.servers import NatsServer, PostgresServer
+
+pytestmark = pytest.mark.service
+
+effects_md = MetaData()
+effects = Table("effects", effects_md, Column("event_id", String(36)), Column("value", String(100)))
+
+_metrics: ServiceMetrics | None = None
+
+
+def metrics() -> ServiceMetrics:
+    global _metrics
+    if _metrics is None:
+        _metrics = ServiceMetrics.create("bustest")
+    return _metrics
+
+
+@pytest.fixture
+async def db(postgres_server: PostgresServer) -> AsyncIterator[Database]:
+    name = f"bus_{uuid.uuid4().hex[:8]}"
+    url = postgres_server.url(name)
+    await ensure_database(url)
+    database = Database(url, pool_size=5)
+    from township_platform.db import platform_metadata
+
+    async with database.engine.begin() as conn:
+        await conn.run_sync(platform_metadata.create_all)
+        await conn.run_sync(effects_md.create_all)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def js(nats_server: NatsServer) -> AsyncIterator[Any]:
+    nc = await connect_nats(nats_server.url, "test")
+    yield nc.jetstream()
+    await nc.close()
+
+
+async def _emit(db: Database, town: str, value: str, *, fail: bool = False) -> str:
+    principal = Principal(sub="clerk-1", roles=("clerk",), township=town)
+    async with db.unit_of_work(principal, source="bustest") as uow:
+        event_id = await uow.emit(
+            StringValue(value=value), township=town, entity="thing", verb="made"
+        )
+        if fail:
+            raise RuntimeError("rolled back on purpose")
+    return event_id
+
+
+def _subscription(durable: str, town: str, handler: Any) -> Subscription:
+    return Subscription(
+        stream="BUSTEST",
+        durable=durable,
+        filter_subjects=[f"township.{town}.bustest.thing.made.v1"],
+    ).on(StringValue, handler)
+
+
+async def _count(db: Database) -> int:
+    async with db.engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(effects)) or 0)
+
+
+async def _until(predicate: Any, within: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def record(uow: UnitOfWork, env: common_pb2.EventEnvelope, payload: StringValue) -> None:
+    await uow.session.execute(insert(effects).values(event_id=env.event_id, value=payload.value))
+
+
+async def test_committed_events_arrive_once_and_rolled_back_ones_never(
+    db: Database, js: Any
+) -> None:
+    await ensure_stream(js, "BUSTEST", ["township.*.bustest.>"])
+    relay = OutboxRelay(db, js, metrics(), poll_seconds=0.2)
+    town = f"t{uuid.uuid4().hex[:8]}"
+    consumer = EventConsumer(db, js, metrics(), "bustest", _subscription(f"c-{town}", town, record))
+    tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
+    try:
+        ids = [await _emit(db, town, f"v{i}") for i in range(20)]
+        with contextlib.suppress(RuntimeError):
+            await _emit(db, town, "never", fail=True)
+
+        async def all_arrived() -> bool:
+            return await _count(db) >= 20
+
+        await _until(all_arrived)
+        # Re-publish every event (as a relay killed before mark-sent would): no new effect.
+        async with db.engine.begin() as conn:
+            await conn.execute(outbox.update().values(sent_at=None))
+        relay.wake()
+
+        async def republished() -> bool:
+            async with db.engine.connect() as conn:
+                left = await conn.scalar(
+                    select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+                )
+            return left == 0
+
+        await _until(republished)
+        # Bypass the stream's dedup window too: the inbox still holds.
+        async with db.engine.connect() as conn:
+            row = (await conn.execute(select(outbox.c.subject, outbox.c.envelope).limit(1))).one()
+        await js.publish(row.subject, row.envelope, headers={"Nats-Msg-Id": str(uuid.uuid4())})
+        await asyncio.sleep(1.0)
+        assert await _count(db) == 20
+        async with db.engine.connect() as conn:
+            got = {r[0] for r in await conn.execute(select(effects.c.event_id))}
+            values = {r[0] for r in await conn.execute(select(effects.c.value))}
+        assert got == set(ids)
+        assert "never" not in values
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await relay.close()
+
+
+async def test_poison_event_is_dead_lettered_then_redriven(db: Database, js: Any) -> None:
+    await ensure_stream(js, "BUSTEST", ["township.*.bustest.>"])
+    broken = {"on": True}
+
+    async def fragile(uow: UnitOfWork, env: common_pb2.EventEnvelope, p: StringValue) -> None:
+        if p.value == "poison" and broken["on"]:
+            raise ValueError("cannot handle poison")
+        await record(uow, env, p)
+
+    town = f"t{uuid.uuid4().hex[:8]}"
+    durable = f"p-{town}"
+    relay = OutboxRelay(db, js, metrics(), poll_seconds=0.2)
+    consumer = EventConsumer(
+        db, js, metrics(), "bustest", _subscription(durable, town, fragile), max_deliver=3
+    )
+    tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
+    try:
+        await _emit(db, town, "before")
+        await _emit(db, town, "poison")
+        await _emit(db, town, "after")
+
+        async def others_flowed() -> bool:
+            return await _count(db) >= 2
+
+        await _until(others_flowed)
+        dead = metrics().events_dead_lettered.labels(durable)
+
+        async def dead_lettered() -> bool:
+            return dead._value.get() >= 1
+
+        await _until(dead_lettered, within=15)
+        assert await _count(db) == 2
+        broken["on"] = False
+        assert await redrive(js, "bustest", durable) == 1
+
+        async def healed() -> bool:
+            return await _count(db) == 3
+
+        await _until(healed)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await relay.close()

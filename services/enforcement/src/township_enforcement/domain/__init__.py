@@ -1,0 +1,1 @@
+"""Pure rules of enforcement (no I/O)."""

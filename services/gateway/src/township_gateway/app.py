@@ -1,0 +1,130 @@
+"""The gateway application: authentication, tenancy, problem+json, the HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import ORJSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from township_gateway.auth import TokenVerifier
+from township_gateway.clients import Services
+from township_gateway.config import GatewaySettings
+from township_gateway.middleware import ObservabilityMiddleware
+from township_gateway.problems import Problem, handle_http, handle_problem, handle_validation
+from township_gateway.routes import applications, personnel, public, stationed
+from township_gateway.schemas import Health
+from township_platform.towns import load_townships
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details",
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "rule": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+    "required": ["type", "title", "status"],
+}
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    """Build the gateway for ``settings``."""
+    townships = load_townships(settings.townships_file) if settings.townships_file else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = Services(settings)
+        try:
+            yield
+        finally:
+            await app.state.services.close()
+
+    app = FastAPI(
+        title="Township platform API",
+        version=settings.version,
+        description=(
+            "One gateway for the townships of a county: delegated permits and public "
+            "services, integrated law enforcement, post-based personnel appraisal and the "
+            "county offices stationed in each town. Errors are RFC 9457 problem+json."
+        ),
+        default_response_class=ORJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.verifier = TokenVerifier(settings, set(townships.slugs) if townships else None)
+    app.state.townships = townships
+    app.add_exception_handler(Problem, handle_problem)
+    app.add_exception_handler(RequestValidationError, handle_validation)
+    app.add_exception_handler(StarletteHTTPException, handle_http)
+    app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.include_router(applications.router)
+    app.include_router(personnel.router)
+    app.include_router(stationed.router)
+    app.include_router(public.router)
+
+    @app.get("/healthz", tags=["operations"], response_model=Health)
+    async def healthz() -> Health:
+        """Liveness: the process answers."""
+        return Health(status="ok")
+
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        response_model=Health,
+        responses={503: {"model": Health, "description": "A backing service is not ready"}},
+    )
+    async def readyz(request: Request) -> Any:
+        """Readiness: every backing service answers its gRPC health check."""
+        services: Services = request.app.state.services
+        checks = await services.health()
+        ready = all(checks.values())
+        body = Health(status="ready" if ready else "not-ready", services=checks)
+        return ORJSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus exposition."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {})
+        components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        components["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        }
+        for path, ops in schema.get("paths", {}).items():
+            if path.startswith("/api/"):
+                for op in ops.values():
+                    op["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

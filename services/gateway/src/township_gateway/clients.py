@@ -1,0 +1,90 @@
+"""gRPC clients of the four services: one channel per target, reused; every call bounded."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from township.enforcement.v1 import enforcement_pb2_grpc
+from township.permits.v1 import permits_pb2_grpc
+from township.personnel.v1 import personnel_pb2_grpc
+from township.stationed.v1 import stationed_pb2_grpc
+from township_gateway.config import GatewaySettings
+from township_gateway.problems import from_rpc_error
+from township_platform.principal import IDEMPOTENCY_KEY, PRINCIPAL_KEY, Principal
+from township_platform.telemetry import inject_trace_headers
+
+T = TypeVar("T")
+
+_CHANNEL_OPTIONS = [
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.enable_retries", 1),
+    (
+        "grpc.service_config",
+        '{"methodConfig": [{"name": [{}], "retryPolicy": {"maxAttempts": 3,'
+        ' "initialBackoff": "0.05s", "maxBackoff": "0.5s", "backoffMultiplier": 2,'
+        ' "retryableStatusCodes": ["UNAVAILABLE"]}}]}',
+    ),
+]
+
+
+class Services:
+    """Stubs for every backing service, over long-lived channels."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.timeout = settings.rpc_timeout_seconds
+        self.channels: dict[str, aio.Channel] = {
+            "permits": aio.insecure_channel(settings.permits_addr, options=_CHANNEL_OPTIONS),
+            "enforcement": aio.insecure_channel(
+                settings.enforcement_addr, options=_CHANNEL_OPTIONS
+            ),
+            "personnel": aio.insecure_channel(settings.personnel_addr, options=_CHANNEL_OPTIONS),
+            "stationed": aio.insecure_channel(settings.stationed_addr, options=_CHANNEL_OPTIONS),
+        }
+        self.permits = permits_pb2_grpc.PermitsServiceStub(self.channels["permits"])
+        self.enforcement = enforcement_pb2_grpc.EnforcementServiceStub(self.channels["enforcement"])
+        self.personnel = personnel_pb2_grpc.PersonnelServiceStub(self.channels["personnel"])
+        self.stationed = stationed_pb2_grpc.StationedServiceStub(self.channels["stationed"])
+
+    async def call(
+        self,
+        method: Callable[..., Awaitable[T]],
+        request: Any,
+        principal: Principal | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> T:
+        """Call ``method`` with the principal, trace context and a deadline; map errors."""
+        metadata: list[tuple[str, str]] = []
+        if principal is not None:
+            metadata.append((PRINCIPAL_KEY, principal.to_json()))
+        if idempotency_key:
+            metadata.append((IDEMPOTENCY_KEY, idempotency_key))
+        carrier: dict[str, str] = {}
+        inject_trace_headers(carrier)
+        metadata.extend(carrier.items())
+        try:
+            return await method(request, metadata=tuple(metadata), timeout=self.timeout)
+        except aio.AioRpcError as e:
+            raise from_rpc_error(e) from e
+
+    async def health(self) -> dict[str, bool]:
+        """Whether each service answers SERVING to the standard health check."""
+        result: dict[str, bool] = {}
+        for name, channel in self.channels.items():
+            stub = health_pb2_grpc.HealthStub(channel)
+            try:
+                reply = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1.0)
+                result[name] = reply.status == health_pb2.HealthCheckResponse.SERVING
+            except grpc.RpcError:
+                result[name] = False
+        return result
+
+    async def close(self) -> None:
+        """Close every channel."""
+        for channel in self.channels.values():
+            await channel.close(None)

@@ -1,0 +1,53 @@
+"""Shared FastAPI dependencies and small converters."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from township_gateway.clients import Services
+
+IDEMPOTENCY_PATTERN = r"^[A-Za-z0-9._:-]{1,255}$"
+
+
+def get_services(request: Request) -> Services:
+    """The gRPC clients of this app."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=IDEMPOTENCY_PATTERN,
+        description="Retries with the same key return the first result (no second record).",
+    ),
+]
+
+
+def iso(ts: Timestamp) -> str:
+    """A protobuf timestamp as ISO 8601 (UTC)."""
+    return ts.ToDatetime().isoformat() + "Z" if ts.seconds or ts.nanos else ""
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": desc,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+    for code, desc in (
+        (401, "Missing or invalid bearer token"),
+        (403, "The caller's role does not allow this"),
+        (404, "Not found (also when it belongs to another township)"),
+        (409, "The object's state does not allow this"),
+        (422, "Invalid request: the errors name each field and rule"),
+        (429, "Rate limited; see Retry-After"),
+        (503, "A backing service is unavailable; see Retry-After"),
+    )
+}

@@ -1,0 +1,1 @@
+"""Permits domain: working-day calendar, time limits and the application state machine."""

@@ -1,0 +1,180 @@
+"""Working days (工作日) on the official Chinese calendar, including 调休 make-up workdays.
+
+A day is a working day when it is a make-up workday (调休上班日, usually a Saturday or Sunday
+next to a long holiday), or when it is Monday to Friday and not a public holiday (法定节假日).
+
+Each year's schedule comes, in this order, from:
+
+1. the configuration (``CalendarConfig.years``), which replaces the package for that year —
+   the State Council publishes next year's schedule each November, often before a package
+   release reaches production;
+2. the ``chinese_calendar`` package;
+3. plain Monday-to-Friday weeks, only when ``weekends_only_fallback`` is set explicitly.
+
+Otherwise the calendar refuses to guess and raises :class:`CalendarYearUnknown` naming the year:
+a wrong deadline is worse than a loud error.
+
+Periods are counted the way Chinese administrative law counts them: the day of the starting
+event does not count, counting begins the day after.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Self
+
+import chinese_calendar
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from township_platform.errors import InvalidArgument
+
+_ONE_DAY = dt.timedelta(days=1)
+
+
+class YearSchedule(BaseModel):
+    """One year's official schedule: public holidays and 调休 make-up workdays."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    holidays: frozenset[dt.date] = Field(default_factory=frozenset)
+    makeup_workdays: frozenset[dt.date] = Field(default_factory=frozenset)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Self:
+        both = self.holidays & self.makeup_workdays
+        if both:
+            days = ", ".join(sorted(d.isoformat() for d in both))
+            raise ValueError(f"days listed both as holiday and make-up workday: {days}")
+        return self
+
+
+class CalendarConfig(BaseModel):
+    """Per-year overrides of the package's schedule, and the explicit weekends-only fallback."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    years: dict[int, YearSchedule] = Field(default_factory=dict)
+    weekends_only_fallback: bool = False
+
+    @model_validator(mode="after")
+    def _dates_in_their_year(self) -> Self:
+        for year, schedule in self.years.items():
+            stray = [d for d in schedule.holidays | schedule.makeup_workdays if d.year != year]
+            if stray:
+                days = ", ".join(sorted(d.isoformat() for d in stray))
+                raise ValueError(f"year {year} lists days of another year: {days}")
+        return self
+
+
+class ScheduleSource(StrEnum):
+    """Where a year's schedule comes from."""
+
+    CONFIGURATION = "configuration"
+    PACKAGE = "chinese_calendar"
+    WEEKENDS_ONLY = "weekends_only"
+
+
+class CalendarYearUnknown(InvalidArgument):
+    """No schedule for a year: neither the package nor the configuration knows it."""
+
+    def __init__(self, year: int) -> None:
+        super().__init__(
+            f"no working-day calendar for {year}: the chinese_calendar package does not cover "
+            f"{year} and the configuration gives no holidays or make-up workdays for it; "
+            "add the year to the calendar configuration",
+            type="calendar-year-unknown",
+            field="date",
+            rule="calendar year known",
+        )
+        self.year = year
+
+
+def _as_date(day: dt.date) -> dt.date:
+    # datetime is a subclass of date, but mixing the two breaks comparisons.
+    return day.date() if isinstance(day, dt.datetime) else day
+
+
+def _package_knows(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(dt.date(year, 7, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+class WorkCalendar:
+    """Answers which days are working days (工作日) and counts periods over them."""
+
+    def __init__(self, config: CalendarConfig | None = None) -> None:
+        """Build a calendar from optional per-year overrides."""
+        self.config = config or CalendarConfig()
+        self._sources: dict[int, ScheduleSource] = {}
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> WorkCalendar:
+        """Build a calendar from plain configuration data (e.g. parsed YAML or JSON)."""
+        return cls(CalendarConfig.model_validate(data))
+
+    def source(self, year: int) -> ScheduleSource:
+        """Where ``year``'s schedule comes from; CalendarYearUnknown when nowhere."""
+        known = self._sources.get(year)
+        if known is not None:
+            return known
+        if year in self.config.years:
+            found = ScheduleSource.CONFIGURATION
+        elif _package_knows(year):
+            found = ScheduleSource.PACKAGE
+        elif self.config.weekends_only_fallback:
+            found = ScheduleSource.WEEKENDS_ONLY
+        else:
+            raise CalendarYearUnknown(year)
+        self._sources[year] = found
+        return found
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """True when ``day`` is a working day, make-up workdays included."""
+        day = _as_date(day)
+        source = self.source(day.year)
+        if source is ScheduleSource.PACKAGE:
+            return bool(chinese_calendar.is_workday(day))
+        weekday = day.weekday() < 5
+        if source is ScheduleSource.WEEKENDS_ONLY:
+            return weekday
+        schedule = self.config.years[day.year]
+        return day in schedule.makeup_workdays or (weekday and day not in schedule.holidays)
+
+    def add_working_days(self, start: dt.date, days: int) -> dt.date:
+        """The ``days``-th working day after ``start`` (``start`` itself never counts)."""
+        if days < 0:
+            raise InvalidArgument(
+                f"cannot add {days} working days", field="days", rule="non-negative"
+            )
+        day = _as_date(start)
+        counted = 0
+        while counted < days:
+            day += _ONE_DAY
+            if self.is_working_day(day):
+                counted += 1
+        return day
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days in (start, end]; negative, by the same count, when end is before start."""
+        start, end = _as_date(start), _as_date(end)
+        if end < start:
+            return -self.working_days_between(end, start)
+        count = 0
+        day = start
+        while day < end:
+            day += _ONE_DAY
+            if self.is_working_day(day):
+                count += 1
+        return count
+
+    def next_working_day(self, day: dt.date, *, inclusive: bool = False) -> dt.date:
+        """The first working day after ``day`` (or ``day`` itself when inclusive and working)."""
+        day = _as_date(day)
+        if inclusive and self.is_working_day(day):
+            return day
+        return self.add_working_days(day, 1)

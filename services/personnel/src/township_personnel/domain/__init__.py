@@ -1,0 +1,1 @@
+"""Personnel domain: bonus distribution by coefficient and points."""

@@ -1,0 +1,40 @@
+"""personnel: post-based appraisal (岗位管理, 系数+积分) and the points ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from township.personnel.v1 import personnel_pb2_grpc
+from township_personnel.config import PersonnelSettings
+from township_personnel.events import permits_subscription
+from township_personnel.grpc_api import PersonnelServicer
+from township_personnel.seed import seed
+from township_platform.entry import run_service
+from township_platform.server import ServiceApp
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def build(app: ServiceApp) -> None:
+    """Wire personnel: its API, its outbox relay and its consumer of permits events."""
+    app.add_servicer(
+        personnel_pb2_grpc.add_PersonnelServiceServicer_to_server,
+        PersonnelServicer(),
+        "township.personnel.v1.PersonnelService",
+    )
+    app.publishes_events()
+    app.consume(permits_subscription())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: ``python -m township_personnel [serve|migrate|seed]``."""
+    settings = PersonnelSettings()
+    run_service(
+        "personnel",
+        settings,
+        build=build,
+        migrations_dir=MIGRATIONS,
+        seed=seed,
+        townships_file=settings.townships_file,
+        argv=argv,
+    )

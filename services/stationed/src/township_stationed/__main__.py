@@ -1,0 +1,5 @@
+"""``python -m township_stationed``."""
+
+from township_stationed.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Pure rules of stationed (no I/O)."""

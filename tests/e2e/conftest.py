@@ -1,0 +1,76 @@
+"""e2e helpers: an HTTP client for the gateway and dev tokens for any role."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from township_testing.devkeys import mint_token
+from township_testing.stack import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture(scope="session")
+def gateway(system: LocalStack) -> Iterator[httpx.Client]:
+    """An HTTP client pointed at the running gateway."""
+    with httpx.Client(base_url=system.gateway_url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def token(system: LocalStack) -> TokenFactory:
+    """Mint a dev token: token('zhaowan', 'clerk', sub='...')."""
+
+    def _mint(township: str | None, *roles: str, sub: str | None = None, **claims: Any) -> str:
+        return mint_token(
+            system.private_key,
+            sub=sub or f"user-{uuid.uuid4().hex[:8]}",
+            roles=list(roles),
+            township=township,
+            **claims,
+        )
+
+    return _mint
+
+
+def auth(tok: str) -> dict[str, str]:
+    """Authorization header for a token."""
+    return {"Authorization": f"Bearer {tok}"}
+
+
+def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1) -> Any:
+    """Retry ``check`` until it returns a truthy value or raise its last AssertionError."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+            if result:
+                return result
+        except AssertionError as e:
+            last = e
+        time.sleep(interval)
+    if last:
+        raise last
+    raise AssertionError("condition not met in time")
+
+
+def newborn_body(name: str = "张玉祥") -> dict[str, Any]:
+    """The newborn one-visit bundle as a clerk submits it."""
+    return {
+        "bundle": "newborn",
+        "applicant": {"name": name, "id_number": "", "phone": "13912345678"},
+        "materials": [
+            {"code": "birth-certificate", "name": "出生医学证明"},
+            {"code": "household-register", "name": "父母户口簿"},
+        ],
+        "channel": "window",
+    }

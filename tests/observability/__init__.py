@@ -1,0 +1,1 @@
+"""Static checks of deploy/observability: dashboards, alerting and SLO rules, PromQL."""
