@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "township"
 STATE = ROOT / ".township" / "deploy-test"
 RELEASE = "township"  # release name containing the chart name: objects are township-<svc>
-NETWORK = "podman-default-kube-network"
+NETWORK = "township-deploytest"
 REGISTRY = os.environ.get("IMAGE_REGISTRY", "localhost")
 TAG = os.environ.get("IMAGE_TAG", "dev")
 BASE = os.environ.get("BASE_IMAGE", "localhost/debian-python:bookworm")
@@ -229,6 +229,8 @@ def main() -> int:
         down()
         return 0
     down()
+    if podman("network", "exists", NETWORK, check=False).returncode != 0:
+        podman("network", "create", NETWORK, capture=True)
     results: dict[str, str] = {}
     build_infra_images()
     objs = render(Path(__file__).with_name("deploy-test-values.yaml"))

@@ -180,7 +180,7 @@ def test_environment(render: Render, value_set: str) -> None:
     if value_set == "default":  # JWT public key from an existing Secret, mounted as a file
         assert names == GATEWAY_ENV | {"JWT_PUBLIC_KEY_FILE"}
         key_file = env["TOWNSHIP_GATEWAY_JWT_PUBLIC_KEY_FILE"]["value"]
-        assert key_file == "/etc/township/jwt/public.pem"
+        assert key_file == "/etc/township-jwt/public.pem"
         jwt = next(v for v in gw["volumes"] if v["name"] == "jwt")
         assert jwt["secret"]["secretName"] == "township-gateway-jwt"
     else:  # JWKS URL

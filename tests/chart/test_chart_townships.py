@@ -66,9 +66,10 @@ def test_each_town_yields_its_config(render: Render, files: tuple[str, ...]) -> 
     for tpl in pods:
         assert tpl["metadata"]["annotations"]["checksum/townships"] == checksum
         mounts = {m["mountPath"]: m for m in tpl["spec"]["containers"][0]["volumeMounts"]}
-        assert mounts["/etc/township/townships.json"]["subPath"] == "townships.json"
+        assert mounts["/etc/township"]["name"] == "townships"
         vol = next(v for v in tpl["spec"]["volumes"] if v["name"] == "townships")
         assert vol["configMap"]["name"] in {CM, f"{FULL}-hooks-townships"}
+        assert vol["configMap"]["items"] == [{"key": "townships.json", "path": "townships.json"}]
 
 
 def test_the_new_towns_own_settings_arrive(render: Render) -> None:

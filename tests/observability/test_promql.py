@@ -218,12 +218,6 @@ def test_domain_service_histograms_use_the_contract_buckets(contract: Contract) 
         assert _contract_buckets(contract, series) == list(LATENCY_BUCKETS), series
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the gateway's histogram lacks the 0.3 s bucket the latency SLO (99 % under 300 ms) "
-    "counts with: give township_gateway_http_request_duration_seconds the buckets of "
-    "metrics.yaml, then remove this marker",
-)
 def test_gateway_histogram_has_the_slo_bucket(contract: Contract) -> None:
     from township_gateway.middleware import HTTP_DURATION
 

@@ -197,7 +197,7 @@ seccompProfile:
   value: {{ .jwksUrl | quote }}
 {{- else }}
 - name: {{ $p }}JWT_PUBLIC_KEY_FILE
-  value: /etc/township/jwt/{{ .existingSecretKey }}
+  value: /etc/township-jwt/{{ .existingSecretKey }}
 {{- end }}
 - name: {{ $p }}JWT_ISSUER
   value: {{ .issuer | quote }}
@@ -256,9 +256,9 @@ seccompProfile:
 {{- define "township.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
+# The whole folder (not a subPath): kubelet refreshes it in place when the ConfigMap changes.
 - name: townships
-  mountPath: /etc/township/townships.json
-  subPath: townships.json
+  mountPath: /etc/township
   readOnly: true
 {{- end -}}
 

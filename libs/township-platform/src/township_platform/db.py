@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.any_pb2 import Any as AnyProto
@@ -43,6 +42,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from township.common.v1 import common_pb2
+from township_platform import clock
 from township_platform.ids import new_id
 from township_platform.principal import Principal
 from township_platform.telemetry import inject_trace_headers
@@ -166,7 +166,7 @@ class UnitOfWork:
         event_id = event_id or new_id()
         type_ = f"{self.source}.{entity}.{verb}.v1"
         now = Timestamp()
-        now.FromDatetime(datetime.now(UTC))
+        now.FromDatetime(clock.now())
         any_payload = AnyProto()
         any_payload.Pack(payload)
         envelope = common_pb2.EventEnvelope(

@@ -204,6 +204,7 @@ class ServiceApp:
         self._public: set[str] = set()
         self._subscriptions: list[Subscription] = []
         self._publishes = False
+        self._periodic: list[tuple[str, float, Callable[[Database], Awaitable[None]]]] = []
         self.bound_port: int | None = None
 
     def add_servicer(
@@ -225,6 +226,26 @@ class ServiceApp:
     def consume(self, subscription: Subscription) -> None:
         """Run a durable consumer for ``subscription``."""
         self._subscriptions.append(subscription)
+
+    def every(self, name: str, seconds: float, job: Callable[[Database], Awaitable[None]]) -> None:
+        """Run ``job`` every ``seconds`` (e.g. a deadline scan); errors are logged, not fatal.
+
+        Jobs must be idempotent and safe to run on several replicas at once (use row locks
+        or ``SKIP LOCKED``); they open their own units of work.
+        """
+        self._periodic.append((name, seconds, job))
+
+    async def _run_periodic(
+        self, name: str, seconds: float, job: Callable[[Database], Awaitable[None]]
+    ) -> None:
+        while True:
+            try:
+                await job(self.db)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("periodic job failed", job=name)
+            await asyncio.sleep(seconds)
 
     async def run(self) -> None:
         """Serve until SIGTERM/SIGINT, then shut down gracefully."""
@@ -271,6 +292,10 @@ class ServiceApp:
             )
             tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{sub.durable}"))
 
+        for job_name, seconds, job in self._periodic:
+            tasks.append(
+                asyncio.create_task(self._run_periodic(job_name, seconds, job), name=job_name)
+            )
         await server.start()
         for name in ["", *names]:
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

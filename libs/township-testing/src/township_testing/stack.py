@@ -71,6 +71,12 @@ class LocalStack:
         self.grpc_ports = {s: _port_or_free(config.service_ports.get(s, 0)) for s in SERVICES}
         self.metrics_ports = {s: _port_or_free(config.metrics_ports.get(s, 0)) for s in SERVICES}
         self.gateway_port = _port_or_free(config.gateway_port)
+        self.clock_file = self.root / "clock-offset-seconds"
+        self.clock_file.write_text("0")
+
+    def shift_clock(self, seconds: float) -> None:
+        """Move every process's clock (development only; see township_platform.clock)."""
+        self.clock_file.write_text(str(seconds))
 
     # infrastructure ---------------------------------------------------------------
     @property
@@ -135,6 +141,7 @@ class LocalStack:
                 OUTBOX_POLL_SECONDS="0.5",
             )
         env.update({p + k: v for k, v in common.items()})
+        env["TOWNSHIP_CLOCK_FILE"] = str(self.clock_file)
         env.update(self.config.extra_env)
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env

@@ -19,7 +19,14 @@ from township_gateway.clients import Services
 from township_gateway.config import GatewaySettings
 from township_gateway.middleware import ObservabilityMiddleware
 from township_gateway.problems import Problem, handle_http, handle_problem, handle_validation
-from township_gateway.routes import applications, personnel, public, stationed
+from township_gateway.routes import (
+    applications,
+    enforcement,
+    open311,
+    personnel,
+    public,
+    stationed,
+)
 from township_gateway.schemas import Health
 from township_platform.towns import load_townships
 
@@ -83,6 +90,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(personnel.router)
     app.include_router(stationed.router)
     app.include_router(public.router)
+    app.include_router(enforcement.router)
+    app.include_router(open311.router)
 
     @app.get("/healthz", tags=["operations"], response_model=Health)
     async def healthz() -> Health:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -18,6 +18,7 @@ from township_permits.domain.intake import (
     new_receipt_code,
 )
 from township_permits.models import ApplicationRow, HistoryRow, ReceiptRow
+from township_platform import clock
 from township_platform.errors import InvalidArgument, NotFound
 from township_platform.ids import new_id
 from township_platform.pii import mask_name
@@ -73,7 +74,7 @@ class PermitsServicer(permits_pb2_grpc.PermitsServiceServicer):
             principal.village,
         )
         items = await repository.items_by_code(session, codes)
-        now = datetime.now(UTC)
+        now = clock.now()
         receipt = ReceiptRow(
             receipt_code=new_receipt_code(township, now.date()),
             township_id=township,

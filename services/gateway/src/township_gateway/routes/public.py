@@ -1,17 +1,14 @@
-"""Public endpoints (no token): catalogue, application status, entrusted powers."""
+"""Public permits endpoints (no token): catalogue, guides, application status."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Path
 
-from township.enforcement.v1 import enforcement_pb2
 from township.permits.v1 import permits_pb2
 from township_gateway.deps import PROBLEM_RESPONSES, ServicesDep, iso
 from township_gateway.schemas import (
     CatalogueItemOut,
     CatalogueOut,
-    EntrustmentOut,
-    EntrustmentsOut,
     PublicPartOut,
     PublicStatusOut,
     TimeLimitOut,
@@ -72,28 +69,5 @@ async def catalogue(services: ServicesDep, township: str = SLUG) -> CatalogueOut
                 visits=i.visits,
             )
             for i in c.items
-        ],
-    )
-
-
-@router.get("/townships/{township}/entrustments", response_model=EntrustmentsOut)
-async def entrustments(services: ServicesDep, township: str = SLUG) -> EntrustmentsOut:
-    """The enforcement powers entrusted to a township and valid today (委托执法事项目录)."""
-    r = await services.call(
-        services.enforcement.ListEntrustments,
-        enforcement_pb2.ListEntrustmentsRequest(township_id=township),
-    )
-    return EntrustmentsOut(
-        township=township,
-        entrustments=[
-            EntrustmentOut(
-                item_code=e.item_code,
-                item_name=e.item_name,
-                entrusting_department=e.entrusting_department,
-                document_no=e.document_no,
-                valid_from=e.valid_from,
-                valid_to=e.valid_to,
-            )
-            for e in r.entrustments
         ],
     )

@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -18,7 +20,11 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class ApplicationSubmitted(_message.Message):
-    """permits.application.submitted.v1 — one per application opened at intake."""
+    """Events of the permits service. Subject: township.<t>.permits.<entity>.<verb>.v1
+    Dates are ISO 8601 strings (YYYY-MM-DD), amounts are decimal strings.
+
+    permits.application.submitted.v1 — one per application opened at intake.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -58,3 +64,396 @@ class ApplicationSubmitted(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ApplicationSubmitted: _TypeAlias = ApplicationSubmitted  # noqa: Y015
+
+@_typing.final
+class ApplicationCorrectionRequested(_message.Message):
+    """permits.application.correction_requested.v1 — the clock pauses."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    MISSING_MATERIALS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    item_code: _builtins.str
+    reason: _builtins.str
+    by: _builtins.str
+    @_builtins.property
+    def missing_materials(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        missing_materials: _abc.Iterable[_builtins.str] | None = ...,
+        reason: _builtins.str = ...,
+        by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "by", b"by", "item_code", b"item_code", "missing_materials", b"missing_materials", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplicationCorrectionRequested: _TypeAlias = ApplicationCorrectionRequested  # noqa: Y015
+
+@_typing.final
+class ApplicationAccepted(_message.Message):
+    """permits.application.accepted.v1"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    PROMISED_DUE_DATE_FIELD_NUMBER: _builtins.int
+    STATUTORY_DUE_DATE_FIELD_NUMBER: _builtins.int
+    DEEMED_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    item_code: _builtins.str
+    department: _builtins.str
+    by: _builtins.str
+    promised_due_date: _builtins.str
+    statutory_due_date: _builtins.str
+    deemed: _builtins.bool
+    """accepted because no correction was requested within 5 working days"""
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        department: _builtins.str = ...,
+        by: _builtins.str = ...,
+        promised_due_date: _builtins.str = ...,
+        statutory_due_date: _builtins.str = ...,
+        deemed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "by", b"by", "deemed", b"deemed", "department", b"department", "item_code", b"item_code", "promised_due_date", b"promised_due_date", "statutory_due_date", b"statutory_due_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplicationAccepted: _TypeAlias = ApplicationAccepted  # noqa: Y015
+
+@_typing.final
+class ApplicationNotAccepted(_message.Message):
+    """permits.application.not_accepted.v1"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    item_code: _builtins.str
+    department: _builtins.str
+    reason: _builtins.str
+    by: _builtins.str
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        department: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "by", b"by", "department", b"department", "item_code", b"item_code", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplicationNotAccepted: _TypeAlias = ApplicationNotAccepted  # noqa: Y015
+
+@_typing.final
+class ApplicationDecided(_message.Message):
+    """permits.application.decided.v1 — approved or denied by the competent department."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    item_code: _builtins.str
+    department: _builtins.str
+    decision: _builtins.str
+    """approved | denied"""
+    reason: _builtins.str
+    by: _builtins.str
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        department: _builtins.str = ...,
+        decision: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "by", b"by", "decision", b"decision", "department", b"department", "item_code", b"item_code", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplicationDecided: _TypeAlias = ApplicationDecided  # noqa: Y015
+
+@_typing.final
+class ApplicationIssued(_message.Message):
+    """permits.application.issued.v1"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    item_code: _builtins.str
+    by: _builtins.str
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "by", b"by", "item_code", b"item_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplicationIssued: _TypeAlias = ApplicationIssued  # noqa: Y015
+
+@_typing.final
+class ApplicationClosed(_message.Message):
+    """permits.application.closed.v1 — personnel credits on-time completion."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    RECEIPT_CODE_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    INTAKE_BY_FIELD_NUMBER: _builtins.int
+    CLOSED_BY_FIELD_NUMBER: _builtins.int
+    WITHIN_PROMISED_LIMIT_FIELD_NUMBER: _builtins.int
+    WITHIN_STATUTORY_LIMIT_FIELD_NUMBER: _builtins.int
+    WORKING_DAYS_USED_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    receipt_code: _builtins.str
+    item_code: _builtins.str
+    department: _builtins.str
+    intake_by: _builtins.str
+    closed_by: _builtins.str
+    within_promised_limit: _builtins.bool
+    within_statutory_limit: _builtins.bool
+    working_days_used: _builtins.int
+    outcome: _builtins.str
+    """issued | denied | not_accepted"""
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        receipt_code: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        department: _builtins.str = ...,
+        intake_by: _builtins.str = ...,
+        closed_by: _builtins.str = ...,
+        within_promised_limit: _builtins.bool = ...,
+        within_statutory_limit: _builtins.bool = ...,
+        working_days_used: _builtins.int = ...,
+        outcome: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "closed_by", b"closed_by", "department", b"department", "intake_by", b"intake_by", "item_code", b"item_code", "outcome", b"outcome", "receipt_code", b"receipt_code", "within_promised_limit", b"within_promised_limit", "within_statutory_limit", b"within_statutory_limit", "working_days_used", b"working_days_used"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplicationClosed: _TypeAlias = ApplicationClosed  # noqa: Y015
+
+@_typing.final
+class RatingSubmitted(_message.Message):
+    """permits.rating.submitted.v1 — 好差评, levels 1 (very bad) to 5 (very good)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RATING_ID_FIELD_NUMBER: _builtins.int
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    RECEIPT_CODE_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    FOLLOW_UP_FIELD_NUMBER: _builtins.int
+    rating_id: _builtins.str
+    application_id: _builtins.str
+    receipt_code: _builtins.str
+    level: _builtins.int
+    channel: _builtins.str
+    """public | window_device"""
+    responsible: _builtins.str
+    """staff member rated (the intake clerk)"""
+    department: _builtins.str
+    follow_up: _builtins.bool
+    """rating after a rectification"""
+    def __init__(
+        self,
+        *,
+        rating_id: _builtins.str = ...,
+        application_id: _builtins.str = ...,
+        receipt_code: _builtins.str = ...,
+        level: _builtins.int = ...,
+        channel: _builtins.str = ...,
+        responsible: _builtins.str = ...,
+        department: _builtins.str = ...,
+        follow_up: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "channel", b"channel", "department", b"department", "follow_up", b"follow_up", "level", b"level", "rating_id", b"rating_id", "receipt_code", b"receipt_code", "responsible", b"responsible"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RatingSubmitted: _TypeAlias = RatingSubmitted  # noqa: Y015
+
+@_typing.final
+class RectificationOpened(_message.Message):
+    """permits.rectification.opened.v1 — after a bad rating (levels 1-2)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECTIFICATION_ID_FIELD_NUMBER: _builtins.int
+    RATING_ID_FIELD_NUMBER: _builtins.int
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    rectification_id: _builtins.str
+    rating_id: _builtins.str
+    application_id: _builtins.str
+    responsible: _builtins.str
+    due_date: _builtins.str
+    def __init__(
+        self,
+        *,
+        rectification_id: _builtins.str = ...,
+        rating_id: _builtins.str = ...,
+        application_id: _builtins.str = ...,
+        responsible: _builtins.str = ...,
+        due_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "due_date", b"due_date", "rating_id", b"rating_id", "rectification_id", b"rectification_id", "responsible", b"responsible"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RectificationOpened: _TypeAlias = RectificationOpened  # noqa: Y015
+
+@_typing.final
+class RectificationClosed(_message.Message):
+    """permits.rectification.closed.v1"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECTIFICATION_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    rectification_id: _builtins.str
+    outcome: _builtins.str
+    """fixed | explained | appeal_upheld"""
+    responsible: _builtins.str
+    def __init__(
+        self,
+        *,
+        rectification_id: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+        responsible: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["outcome", b"outcome", "rectification_id", b"rectification_id", "responsible", b"responsible"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RectificationClosed: _TypeAlias = RectificationClosed  # noqa: Y015
+
+@_typing.final
+class RectificationOverdue(_message.Message):
+    """permits.rectification.overdue.v1 — personnel deducts points."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECTIFICATION_ID_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    rectification_id: _builtins.str
+    responsible: _builtins.str
+    due_date: _builtins.str
+    def __init__(
+        self,
+        *,
+        rectification_id: _builtins.str = ...,
+        responsible: _builtins.str = ...,
+        due_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_date", b"due_date", "rectification_id", b"rectification_id", "responsible", b"responsible"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RectificationOverdue: _TypeAlias = RectificationOverdue  # noqa: Y015
+
+@_typing.final
+class DeadlineEvent(_message.Message):
+    """permits.deadline.warning.v1 / permits.deadline.breached.v1"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    LIMIT_KIND_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    REMAINING_WORKING_DAYS_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    limit_kind: _builtins.str
+    """correction | promised | statutory"""
+    due_date: _builtins.str
+    remaining_working_days: _builtins.int
+    responsible: _builtins.str
+    department: _builtins.str
+    item_code: _builtins.str
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        limit_kind: _builtins.str = ...,
+        due_date: _builtins.str = ...,
+        remaining_working_days: _builtins.int = ...,
+        responsible: _builtins.str = ...,
+        department: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "department", b"department", "due_date", b"due_date", "item_code", b"item_code", "limit_kind", b"limit_kind", "remaining_working_days", b"remaining_working_days", "responsible", b"responsible"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeadlineEvent: _TypeAlias = DeadlineEvent  # noqa: Y015
