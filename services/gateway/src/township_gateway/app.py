@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -76,7 +76,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             "services, integrated law enforcement, post-based personnel appraisal and the "
             "county offices stationed in each town. Errors are RFC 9457 problem+json."
         ),
-        default_response_class=ORJSONResponse,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -110,7 +109,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         checks = await services.health()
         ready = all(checks.values())
         body = Health(status="ready" if ready else "not-ready", services=checks)
-        return ORJSONResponse(body.model_dump(), status_code=200 if ready else 503)
+        return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
