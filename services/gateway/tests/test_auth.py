@@ -13,50 +13,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from gateway_testkit import get, make_settings
 from pydantic import ValidationError
 
-from township_gateway.app import create_app
-from township_gateway.config import GatewaySettings
 from township_testing.devkeys import ensure_dev_keys, mint_token
-
-REPO = Path(__file__).resolve().parents[3]
-TOWNS = REPO / "config" / "townships.json"
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return ensure_dev_keys(tmp_path_factory.mktemp("keys"))
-
-
-def _settings(**overrides: Any) -> GatewaySettings:
-    values: dict[str, Any] = {
-        "dev_mode": True,
-        "townships_file": str(TOWNS),
-        "permits_addr": "127.0.0.1:9",  # nothing listens: a valid token reaches a 503
-        "enforcement_addr": "127.0.0.1:9",
-        "personnel_addr": "127.0.0.1:9",
-        "stationed_addr": "127.0.0.1:9",
-        "rpc_timeout_seconds": 1.0,
-    }
-    values.update(overrides)
-    return GatewaySettings(**values)
-
-
-async def _get(settings: GatewaySettings, token: str | None, path: str) -> httpx.Response:
-    app = create_app(settings)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-        ) as client,
-    ):
-        return await client.get(path, headers=headers)
-
 
 PATH = "/api/v1/applications/01a21ded-1055-7a85-92b2-c3d25b5ede76"
 
@@ -79,7 +42,7 @@ def _claims(**extra: Any) -> dict[str, Any]:
 async def test_valid_token_passes_authentication(keys: tuple[Path, Path]) -> None:
     private, public = keys
     tok = mint_token(private, sub="clerk-zw-01", roles=["clerk"], township="zhaowan")
-    r = await _get(_settings(jwt_public_key_file=str(public)), tok, PATH)
+    r = await get(make_settings(jwt_public_key_file=str(public)), tok, PATH)
     assert r.status_code == 503  # authenticated; the (absent) permits service is unavailable
     assert r.headers["Retry-After"]
 
@@ -104,18 +67,18 @@ async def test_bad_claims_get_401(
     private, public = keys
     payload = {k: v for k, v in _claims(**claims).items() if v is not None}
     tok = jwt.encode(payload, private.read_bytes(), algorithm="RS256")
-    r = await _get(_settings(jwt_public_key_file=str(public)), tok, PATH)
+    r = await get(make_settings(jwt_public_key_file=str(public)), tok, PATH)
     assert r.status_code == 401, case
     assert r.headers["content-type"].startswith("application/problem+json")
 
 
 async def test_alg_none_and_hs256_key_confusion_are_refused(keys: tuple[Path, Path]) -> None:
     _, public = keys
-    settings = _settings(jwt_public_key_file=str(public))
+    settings = make_settings(jwt_public_key_file=str(public))
     header = base64.urlsafe_b64encode(json.dumps({"alg": "none"}).encode()).rstrip(b"=")
     body = base64.urlsafe_b64encode(json.dumps(_claims()).encode()).rstrip(b"=")
     none_token = f"{header.decode()}.{body.decode()}."
-    assert (await _get(settings, none_token, PATH)).status_code == 401
+    assert (await get(settings, none_token, PATH)).status_code == 401
     # HS256 signed with the public key's bytes as the shared secret (key confusion)
     hs_header = base64.urlsafe_b64encode(
         json.dumps({"alg": "HS256", "typ": "JWT"}).encode()
@@ -123,7 +86,7 @@ async def test_alg_none_and_hs256_key_confusion_are_refused(keys: tuple[Path, Pa
     signing_input = hs_header + b"." + body
     mac = hmac.new(public.read_bytes(), signing_input, hashlib.sha256).digest()
     confused = (signing_input + b"." + base64.urlsafe_b64encode(mac).rstrip(b"=")).decode()
-    assert (await _get(settings, confused, PATH)).status_code == 401
+    assert (await get(settings, confused, PATH)).status_code == 401
 
 
 async def test_token_signed_by_another_key_is_refused(
@@ -132,15 +95,15 @@ async def test_token_signed_by_another_key_is_refused(
     _, public = keys
     other_private, _ = ensure_dev_keys(tmp_path / "other")
     tok = mint_token(other_private, sub="x", roles=["clerk"], township="zhaowan")
-    r = await _get(_settings(jwt_public_key_file=str(public)), tok, PATH)
+    r = await get(make_settings(jwt_public_key_file=str(public)), tok, PATH)
     assert r.status_code == 401
 
 
 def test_dev_issuer_refused_outside_dev_mode(keys: tuple[Path, Path]) -> None:
     with pytest.raises(ValidationError, match="development issuer"):
-        _settings(jwt_public_key_file=str(keys[1]), dev_mode=False)
+        make_settings(jwt_public_key_file=str(keys[1]), dev_mode=False)
     with pytest.raises(ValidationError, match="not allowed"):
-        _settings(jwt_public_key_file=str(keys[1]), jwt_algorithms=["HS256"])
+        make_settings(jwt_public_key_file=str(keys[1]), jwt_algorithms=["HS256"])
 
 
 class _Jwks:
@@ -186,33 +149,35 @@ async def test_jwks_with_rotation_and_es256(jwks_server: tuple[str, _Jwks]) -> N
     url, state = jwks_server
     old = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     state.keys = [_jwk(old, "k1", "RS256")]
-    settings = _settings(jwt_jwks_url=url, jwt_issuer="https://idp.county.example", dev_mode=False)
+    settings = make_settings(
+        jwt_jwks_url=url, jwt_issuer="https://idp.county.example", dev_mode=False
+    )
     claims = _claims(iss="https://idp.county.example")
     t1 = jwt.encode(claims, old, algorithm="RS256", headers={"kid": "k1"})
-    assert (await _get(settings, t1, PATH)).status_code == 503
+    assert (await get(settings, t1, PATH)).status_code == 503
     # the identity provider rotates to an EC key: a token with the new kid is honoured
     new = ec.generate_private_key(ec.SECP256R1())
     state.keys = [_jwk(old, "k1", "RS256"), _jwk(new, "k2", "ES256")]
     t2 = jwt.encode(claims, new, algorithm="ES256", headers={"kid": "k2"})
-    assert (await _get(settings, t2, PATH)).status_code == 503
+    assert (await get(settings, t2, PATH)).status_code == 503
     unknown = jwt.encode(
         claims, rsa.generate_private_key(65537, 2048), algorithm="RS256", headers={"kid": "k9"}
     )
-    assert (await _get(settings, unknown, PATH)).status_code == 401
+    assert (await get(settings, unknown, PATH)).status_code == 401
 
 
 async def test_missing_or_non_bearer_authorization_is_401(keys: tuple[Path, Path]) -> None:
-    settings = _settings(jwt_public_key_file=str(keys[1]))
-    assert (await _get(settings, None, PATH)).status_code == 401
-    r = await _get(settings, "", "/api/v1/personnel/points?person=x")
+    settings = make_settings(jwt_public_key_file=str(keys[1]))
+    assert (await get(settings, None, PATH)).status_code == 401
+    r = await get(settings, "", "/api/v1/personnel/points?person=x")
     assert r.status_code == 401
     assert r.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 async def test_public_and_health_endpoints_need_no_token(keys: tuple[Path, Path]) -> None:
-    settings = _settings(jwt_public_key_file=str(keys[1]))
-    assert (await _get(settings, None, "/healthz")).status_code == 200
-    ready = await _get(settings, None, "/readyz")
+    settings = make_settings(jwt_public_key_file=str(keys[1]))
+    assert (await get(settings, None, "/healthz")).status_code == 200
+    ready = await get(settings, None, "/readyz")
     assert ready.status_code == 503
     assert ready.json()["services"] == {
         "permits": False,

@@ -5,6 +5,7 @@ Servers bind random 127.0.0.1 ports and die with the test run (even if pytest is
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -52,10 +53,40 @@ def postgres_server(township_workdir: Path) -> Iterator[PostgresServer]:
     server.stop()
 
 
+def relaxed_townships(folder: Path) -> Path:
+    """The demo towns with rate limits high enough for a whole test session's traffic."""
+    doc = json.loads(TOWNSHIPS_FILE.read_text(encoding="utf-8"))
+    for town in doc["townships"]:
+        town["rate_limit"] = {"requests_per_second": 5000, "burst": 10000}
+    path = folder / "townships.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+RELAXED_GATEWAY_LIMITS = {
+    "TOWNSHIP_GATEWAY_CLIENT_RATE_PER_SECOND": "5000",
+    "TOWNSHIP_GATEWAY_CLIENT_BURST": "10000",
+    "TOWNSHIP_GATEWAY_PUBLIC_RATE_PER_SECOND": "5000",
+    "TOWNSHIP_GATEWAY_PUBLIC_BURST": "10000",
+}
+
+
 @pytest.fixture(scope="session")
 def system(township_workdir: Path) -> Iterator[LocalStack]:
-    """The whole system (NATS, PostgreSQL, four services, gateway), seeded with the demo towns."""
-    stack = LocalStack(StackConfig(root=township_workdir / "system", townships_file=TOWNSHIPS_FILE))
+    """The whole system (NATS, PostgreSQL, four services, gateway), seeded with the demo towns.
+
+    Rate limits are raised so that a session's many requests from 127.0.0.1 are never
+    throttled; the limits themselves are tested in services/gateway/tests.
+    """
+    root = township_workdir / "system"
+    root.mkdir(parents=True, exist_ok=True)
+    stack = LocalStack(
+        StackConfig(
+            root=root,
+            townships_file=relaxed_townships(root),
+            extra_env=dict(RELAXED_GATEWAY_LIMITS),
+        )
+    )
     try:
         stack.up()
     except Exception:

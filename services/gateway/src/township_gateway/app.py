@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -19,12 +19,15 @@ from township_gateway.clients import Services
 from township_gateway.config import GatewaySettings
 from township_gateway.middleware import ObservabilityMiddleware
 from township_gateway.problems import Problem, handle_http, handle_problem, handle_validation
+from township_gateway.ratelimit import RATE_LIMITED, RateLimits, TokenBuckets, limit_public
 from township_gateway.routes import (
     applications,
+    catalogue,
     enforcement,
     open311,
     personnel,
     public,
+    ratings,
     stationed,
 )
 from township_gateway.schemas import Health
@@ -81,6 +84,19 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.settings = settings
     app.state.verifier = TokenVerifier(settings, set(townships.slugs) if townships else None)
     app.state.townships = townships
+    app.state.rate_limits = RateLimits(
+        buckets=TokenBuckets(),
+        townships={
+            t.slug: (t.rate_limit.requests_per_second, t.rate_limit.burst)
+            for t in (townships.townships if townships else [])
+        },
+        client_rate=settings.client_rate_per_second,
+        client_burst=settings.client_burst,
+        public_rate=settings.public_rate_per_second,
+        public_burst=settings.public_burst,
+    )
+    for t in townships.townships if townships else []:
+        RATE_LIMITED.labels(t.slug)
     app.add_exception_handler(Problem, handle_problem)
     app.add_exception_handler(RequestValidationError, handle_validation)
     app.add_exception_handler(StarletteHTTPException, handle_http)
@@ -88,9 +104,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(applications.router)
     app.include_router(personnel.router)
     app.include_router(stationed.router)
-    app.include_router(public.router)
+    public_limit = [Depends(limit_public)]
+    app.include_router(public.router, dependencies=public_limit)
     app.include_router(enforcement.router)
-    app.include_router(open311.router)
+    app.include_router(open311.router, dependencies=public_limit)
+    app.include_router(catalogue.router)
+    app.include_router(ratings.router)
 
     @app.get("/healthz", tags=["operations"], response_model=Health)
     async def healthz() -> Health:

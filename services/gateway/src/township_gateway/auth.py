@@ -109,6 +109,7 @@ async def authenticate(request: Request) -> Principal:
     verifier: TokenVerifier = request.app.state.verifier
     principal = await verifier.verify(header[len(_BEARER) :].strip())
     request.state.principal = principal
+    request.app.state.rate_limits.check_principal(principal.township, principal.sub)
     return principal
 
 

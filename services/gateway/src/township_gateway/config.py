@@ -32,6 +32,10 @@ class GatewaySettings(CommonSettings):
     dev_mode: bool = False
     townships_file: str | None = None
     max_body_bytes: int = Field(256 * 1024, ge=1024)
+    client_rate_per_second: float = Field(20.0, gt=0)
+    client_burst: int = Field(40, ge=1)
+    public_rate_per_second: float = Field(10.0, gt=0)
+    public_burst: int = Field(30, ge=1)
     public_base_url: str = "https://township.example"
 
     @model_validator(mode="after")

@@ -11,9 +11,11 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from township_gateway.problems import Problem, problem_response
+from township_platform.logging import get_logger
 from township_platform.metrics import LATENCY_BUCKETS
 from township_platform.telemetry import context_from_headers
 
+log = get_logger(__name__)
 tracer = trace.get_tracer("township.gateway")
 
 HTTP_REQUESTS = Counter(
@@ -97,5 +99,8 @@ class ObservabilityMiddleware:
                         span.set_attribute("township", principal.township)
                     if status >= 500:
                         span.set_status(Status(StatusCode.ERROR))
+                if status >= 500:
+                    # Inside the span: the line carries the trace id (the runbooks rely on it).
+                    log.error("request failed", method=method, route=template, status=status)
                 HTTP_REQUESTS.labels(template, method, str(status)).inc()
                 HTTP_DURATION.labels(template, method).observe(time.perf_counter() - started)

@@ -93,8 +93,38 @@ class MaterialOut(BaseModel):
     sha256: str
 
 
+class TimeLimitOut(BaseModel):
+    """A time limit: amount and unit (working or natural days)."""
+
+    amount: int
+    unit: str
+
+
+class DeadlinesOut(BaseModel):
+    """An application's time limits as seen today (working days follow the official calendar,
+    调休 make-up workdays included)."""
+
+    promised_limit: TimeLimitOut
+    statutory_limit: TimeLimitOut
+    received_on: str = Field(description="The day the clock started (收件之日), YYYY-MM-DD")
+    promised_due_date: str = Field(description="Empty while the clock is paused")
+    statutory_due_date: str = Field(description="Includes approved extensions")
+    remaining_working_days: int = Field(
+        description="Working days left to the promised due date; negative when late"
+    )
+    statutory_remaining_working_days: int
+    overdue: bool = Field(description="Past the promised due date and still undecided")
+    clock_paused: bool = Field(description="Correction requested or suspended")
+    correction_deadline: str = Field(
+        description="While SUBMITTED: last day to request correction, else it counts as accepted"
+    )
+    extension_days: int
+    decided_on: str
+    working_days_used: int
+
+
 class ApplicationOut(BaseModel):
-    """An application as its township's staff see it."""
+    """An application as its township's staff (or its competent department) see it."""
 
     id: str
     township: str
@@ -111,6 +141,12 @@ class ApplicationOut(BaseModel):
     submitted_by: str
     submitted_at: str
     history: list[HistoryOut]
+    applicant_consent: bool = False
+    missing_materials: list[str] = Field(default_factory=list)
+    deadlines: DeadlinesOut | None = None
+    allowed_actions: list[str] = Field(
+        default_factory=list, description="What the caller may do now, in the current state"
+    )
 
 
 class PublicPartOut(BaseModel):
@@ -120,6 +156,8 @@ class PublicPartOut(BaseModel):
     item_name: str
     department: str
     state: str
+    promised_due_date: str = ""
+    remaining_working_days: int = 0
 
 
 class PublicStatusOut(BaseModel):
@@ -132,13 +170,8 @@ class PublicStatusOut(BaseModel):
     parts: list[PublicPartOut]
     submitted_at: str
     applicant: str
-
-
-class TimeLimitOut(BaseModel):
-    """A time limit: amount and unit (working or natural days)."""
-
-    amount: int
-    unit: str
+    rated: bool = False
+    follow_up_rating_open: bool = False
 
 
 class CatalogueItemOut(BaseModel):
