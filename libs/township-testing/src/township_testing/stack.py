@@ -188,7 +188,19 @@ class LocalStack:
         if proc is not None:
             kill_process(proc)
 
-    def wait_service(self, name: str, timeout: float = 30) -> None:
+    def restart_nats(self, crash: bool = False) -> None:
+        """Stop (or SIGKILL) our nats-server and start it again on the same port and store."""
+        assert self.nats is not None, "NATS is external"
+        self.nats.kill() if crash else self.nats.stop()
+        self.nats.start(tied_to_parent=self.config.tied_to_parent)
+
+    def restart_postgres(self, crash: bool = False) -> None:
+        """Stop (or SIGKILL) our PostgreSQL and start it again on the same port and data."""
+        assert self.postgres is not None, "PostgreSQL is external"
+        self.postgres.kill() if crash else self.postgres.stop()
+        self.postgres.start(tied_to_parent=self.config.tied_to_parent)
+
+    def wait_service(self, name: str, timeout: float = 90) -> None:
         """Wait until a service answers SERVING (or the gateway is ready)."""
         proc = self.procs[name]
 
