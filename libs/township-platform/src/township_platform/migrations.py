@@ -46,6 +46,7 @@ async def upgrade(database_url: str, migrations_dir: Path, revision: str = "head
     def _run(connection: Connection) -> None:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
+        apply_row_level_security(connection)
 
     try:
         async with engine.begin() as conn:
@@ -76,6 +77,47 @@ def run_env(target_metadata: MetaData) -> None:
         await engine.dispose()
 
     asyncio.run(_main())
+
+
+TENANT_COLUMN = "township_id"
+RLS_SETTING = "township.current"
+RLS_POLICY = "township_isolation"
+
+
+def apply_row_level_security(connection: Connection) -> list[str]:
+    """Force row-level security on every table with a ``township_id`` column (idempotent).
+
+    Run after every migration, so a table added later cannot be forgotten. A transaction whose
+    ``township.current`` setting names a town sees and writes only that town's rows; an empty
+    setting (county-wide users, event consumers scoped by the event's town, periodic jobs,
+    seeds) is not restricted by this wall — their queries filter as the domain requires.
+    FORCE makes it apply to the tables' owner too; PostgreSQL superusers always bypass RLS,
+    so services must connect as an ordinary role (the local stack and the chart do).
+    """
+    tables = [
+        row[0]
+        for row in connection.execute(
+            text(
+                "SELECT c.table_name FROM information_schema.columns c "
+                "JOIN information_schema.tables t USING (table_schema, table_name) "
+                "WHERE c.table_schema = current_schema() AND c.column_name = :col "
+                "AND t.table_type = 'BASE TABLE' ORDER BY 1"
+            ),
+            {"col": TENANT_COLUMN},
+        )
+    ]
+    scoped = (
+        f"coalesce(current_setting('{RLS_SETTING}', true), '') = '' "
+        f"OR {TENANT_COLUMN} = current_setting('{RLS_SETTING}', true)"
+    )
+    for table in tables:
+        connection.execute(text(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY'))
+        connection.execute(text(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY'))
+        connection.execute(text(f'DROP POLICY IF EXISTS {RLS_POLICY} ON "{table}"'))
+        connection.execute(
+            text(f'CREATE POLICY {RLS_POLICY} ON "{table}" USING ({scoped}) WITH CHECK ({scoped})')
+        )
+    return tables
 
 
 def create_platform_tables(connection: Connection) -> None:

@@ -169,9 +169,33 @@ class PostgresServer:
         self.proc: subprocess.Popen[bytes] | None = None
         self.user = NOBODY if os.geteuid() == 0 else None
 
-    def url(self, database: str = "postgres") -> str:
-        """SQLAlchemy asyncpg URL for ``database``."""
-        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+    def url(self, database: str = "postgres", user: str = "postgres") -> str:
+        """SQLAlchemy asyncpg URL for ``database`` as ``user`` (trust authentication)."""
+        return f"postgresql+asyncpg://{user}@127.0.0.1:{self.port}/{database}"
+
+    def ensure_role(self, role: str) -> None:
+        """Create an ordinary login role that may create databases (idempotent).
+
+        Services connect as such a role, never as a superuser: superusers bypass
+        row-level security.
+        """
+        import asyncio
+        from concurrent.futures import ThreadPoolExecutor
+
+        import asyncpg
+
+        async def _create() -> None:
+            conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres")
+            try:
+                exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+                if not exists:
+                    await conn.execute(f'CREATE ROLE "{role}" LOGIN CREATEDB NOSUPERUSER')
+            finally:
+                await conn.close()
+
+        # A thread of its own: callers may already be inside an event loop.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _create()).result()
 
     def _prepare_dirs(self) -> None:
         if self.user is not None and not _traversable_by(self.data_dir.parent, NOBODY, NOBODY):

@@ -31,6 +31,7 @@ from township_testing.servers import NatsServer, PostgresServer
 
 SERVICES = ("permits", "enforcement", "personnel", "stationed")
 ALL_PROCESSES = (*SERVICES, "gateway")
+APP_ROLE = "township"  # an ordinary role: row-level security applies to it
 
 
 def _port_or_free(preferred: int) -> int:
@@ -93,7 +94,7 @@ class LocalStack:
             base = self.config.database_url.rsplit("/", 1)[0]
             return f"{base}/{service}"
         assert self.postgres is not None
-        return self.postgres.url(service)
+        return self.postgres.url(service, user=APP_ROLE)
 
     def start_infrastructure(self) -> None:
         """Start nats-server and PostgreSQL unless URLs point at existing ones."""
@@ -107,6 +108,7 @@ class LocalStack:
                 fast=self.config.fast_postgres,
             )
             self.postgres.start(tied_to_parent=self.config.tied_to_parent)
+            self.postgres.ensure_role(APP_ROLE)
 
     # processes ---------------------------------------------------------------------
     def env(self, name: str) -> dict[str, str]:

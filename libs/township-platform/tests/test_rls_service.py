@@ -1,0 +1,94 @@
+"""Row-level security: the second wall behind every query's township filter."""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, MetaData, String, Table, insert, select, text
+from sqlalchemy.exc import DBAPIError
+
+from township_platform.db import Database
+from township_platform.migrations import apply_row_level_security, ensure_database, upgrade
+from township_platform.principal import Principal
+from township_testing.servers import PostgresServer
+
+pytestmark = pytest.mark.service
+
+ROLE = "township"
+REPO = Path(__file__).resolve().parents[3]
+
+md = MetaData()
+things = Table("things", md, Column("id", String(36)), Column("township_id", String(64)))
+
+
+def _clerk(town: str) -> Principal:
+    return Principal(sub=f"clerk-{town}", roles=("clerk",), township=town)
+
+
+async def test_a_query_without_its_township_filter_still_sees_only_its_town(
+    postgres_server: PostgresServer,
+) -> None:
+    postgres_server.ensure_role(ROLE)
+    url = postgres_server.url(f"rls_{uuid.uuid4().hex[:8]}", user=ROLE)
+    await ensure_database(url)
+    db = Database(url, pool_size=2)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(md.create_all)
+            assert await conn.run_sync(apply_row_level_security) == ["things"]
+        async with db.unit_of_work() as uow:  # unscoped: a seed or a county-wide job
+            for town in ("zhaowan", "bailiu"):
+                for n in range(3):
+                    await uow.session.execute(
+                        insert(things).values(id=f"{town}-{n}", township_id=town)
+                    )
+        async with db.unit_of_work(_clerk("bailiu")) as uow:
+            # deliberately no WHERE township_id = …
+            rows = (await uow.session.execute(select(things.c.id))).scalars().all()
+        assert sorted(rows) == ["bailiu-0", "bailiu-1", "bailiu-2"]
+        with pytest.raises(DBAPIError, match="row-level security"):
+            async with db.unit_of_work(_clerk("bailiu")) as uow:
+                await uow.session.execute(insert(things).values(id="x", township_id="zhaowan"))
+        async with db.unit_of_work(_clerk("bailiu")) as uow:
+            changed = await uow.session.execute(
+                text("UPDATE things SET id = id || '-hacked' WHERE township_id = 'zhaowan'")
+            )
+            assert changed.rowcount == 0
+        async with db.unit_of_work() as uow:
+            everything = (await uow.session.execute(select(things.c.id))).scalars().all()
+        assert len(everything) == 6 and not any(i.endswith("hacked") for i in everything)
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("service", ["permits", "enforcement", "personnel", "stationed"])
+async def test_every_tenant_table_of_every_service_forces_rls(
+    postgres_server: PostgresServer, service: str
+) -> None:
+    importlib.import_module(f"township_{service}.models")
+    postgres_server.ensure_role(ROLE)
+    url = postgres_server.url(f"{service}_{uuid.uuid4().hex[:6]}", user=ROLE)
+    await ensure_database(url)
+    await upgrade(url, REPO / "services" / service / "migrations")
+    db = Database(url, pool_size=1)
+    try:
+        async with db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity "
+                        "FROM pg_class c JOIN information_schema.columns col "
+                        "ON col.table_name = c.relname AND col.column_name = 'township_id' "
+                        "AND col.table_schema = current_schema() "
+                        "WHERE c.relkind = 'r'"
+                    )
+                )
+            ).all()
+    finally:
+        await db.dispose()
+    assert rows, f"{service} has no tenant tables?"
+    unprotected = [r[0] for r in rows if not (r[1] and r[2])]
+    assert unprotected == []
