@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -98,6 +99,10 @@ def run(
 ) -> None:
     """Start NATS, PostgreSQL, the four services and the gateway; Ctrl-C stops them."""
     data.mkdir(parents=True, exist_ok=True)
+    pidfile = data / "run.pid"
+    if pidfile.exists() and _alive(int(pidfile.read_text() or 0)):
+        console.print(f"already running (pid {pidfile.read_text()}); `make stop` first")
+        raise typer.Exit(1)
     stack = _stack(data, townships)
     stopping = False
 
@@ -161,8 +166,6 @@ Press Ctrl-C (or run `make stop`) to stop.
 
 def _wait_forever(stack: LocalStack) -> None:
     """Sleep until interrupted, restarting nothing; report a process that dies."""
-    import time
-
     while True:
         time.sleep(1)
         for name, proc in list(stack.procs.items()):
@@ -183,10 +186,25 @@ def stop(data: DataDir = ROOT) -> None:
     pid = int(pidfile.read_text())
     try:
         os.kill(pid, signal.SIGTERM)
-        console.print(f"sent SIGTERM to township run (pid {pid})")
     except ProcessLookupError:
         pidfile.unlink(missing_ok=True)
         console.print("nothing is running (stale pid file removed)")
+        return
+    console.print(f"stopping township run (pid {pid})…")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.2)
+    console.print("stopped" if not _alive(pid) else f"pid {pid} is still stopping")
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _state(data: Path) -> dict[str, object]:

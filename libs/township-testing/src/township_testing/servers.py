@@ -233,7 +233,6 @@ class PostgresServer:
             if initdb.wait(120) != 0:
                 raise RuntimeError("initdb failed (see the PostgreSQL log)")
         pid_file = self.data_dir / "postmaster.pid"
-        pid_file.unlink(missing_ok=True)
         args = [
             str(bin_dir / "postgres"),
             "-D",
@@ -271,7 +270,8 @@ class PostgresServer:
             if proc.poll() is not None:
                 raise RuntimeError(f"postgres exited with {proc.returncode} (see its log)")
             lines = pid_file.read_text().splitlines() if pid_file.exists() else []
-            return len(lines) >= 8 and lines[7].strip() == "ready"
+            # our postmaster's own pid file (not a stale one), in the "ready" state
+            return len(lines) >= 8 and lines[0] == str(proc.pid) and lines[7].strip() == "ready"
 
         wait_for(ready, 60, "PostgreSQL")
         return self
