@@ -15,7 +15,7 @@ from .queries import OBSERVABILITY, ROOT, RULES_DIR, alert_rules, load_rule_file
 TESTS_DIR = OBSERVABILITY / "tests"
 RULE_FILES = sorted(RULES_DIR.glob("*.yaml"))
 TEST_FILES = sorted(TESTS_DIR.glob("*.yaml"))
-OPERATE_DOC = ROOT / "docs" / "operate.md"
+OPERATE_DOC = ROOT / "README.md"
 RUNBOOK_BASE = "https://github.com/example/township/blob/main/README.md"
 SEVERITIES = {"page", "ticket"}
 
@@ -170,7 +170,7 @@ def test_runbook_links_point_at_headings_of_the_operate_doc() -> None:
         r"^#{1,6} (.+)$", OPERATE_DOC.read_text(encoding="utf-8"), flags=re.MULTILINE
     )
     anchors = {github_anchor(h) for h in headings}
-    assert "operate" in anchors, "docs/operate.md needs an `Operate` heading (README #operate)"
+    assert "operate" in anchors, "README.md needs an `Operate` heading (#operate)"
     for source, rule in alert_rules():
         anchor = rule["annotations"]["runbook_url"].split("#", 1)[1]
-        assert anchor in anchors, f"{source}: no heading for #{anchor} in docs/operate.md"
+        assert anchor in anchors, f"{source}: no heading for #{anchor} in README.md"

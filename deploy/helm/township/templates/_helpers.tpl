@@ -184,6 +184,8 @@ seccompProfile:
   value: {{ $root.Values.observability.otlp.samplingRatio | quote }}
 - name: {{ $p }}SHUTDOWN_GRACE_SECONDS
   value: {{ $root.Values.shutdownGraceSeconds | quote }}
+- name: {{ $p }}SHUTDOWN_DRAIN_SECONDS
+  value: {{ $root.Values.shutdownDrainSeconds | quote }}
 {{- if eq .name "gateway" }}
 - name: {{ $p }}HTTP_PORT
   value: "8080"

@@ -31,7 +31,7 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import delete, func, make_url, select, update
 
 from township.common.v1 import common_pb2
@@ -287,6 +287,11 @@ class EventConsumer:
         self.max_deliver = max_deliver
         self.batch = batch
         self.replicas = replicas
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the message in hand, then leave the loop (graceful shutdown)."""
+        self._stopping.set()
 
     @property
     def deadletter_subject(self) -> str:
@@ -319,7 +324,7 @@ class EventConsumer:
         """Fetch and handle until cancelled; survives NATS restarts."""
         psub: JetStreamContext.PullSubscription | None = None
         last_info = 0.0
-        while True:
+        while not self._stopping.is_set():
             try:
                 if psub is None:
                     psub = await self.setup()
@@ -328,6 +333,9 @@ class EventConsumer:
                 except TimeoutError:
                     msgs = []
                 for msg in msgs:
+                    if self._stopping.is_set():
+                        await msg.nak()  # not started: hand it back for redelivery now
+                        continue
                     await self.handle(msg)
                 if time.monotonic() - last_info > 5:
                     info = await psub.consumer_info()
@@ -343,6 +351,9 @@ class EventConsumer:
                 )
                 psub = None
                 await asyncio.sleep(0.5)
+        if psub is not None:
+            with contextlib.suppress(Exception):
+                await psub.unsubscribe()
 
     async def handle(self, msg: Msg) -> None:
         """Apply one message: inbox + effect in one transaction, then ack."""
@@ -364,53 +375,57 @@ class EventConsumer:
         message_type, handler = entry
         token = current_township.set(envelope.township_id or None)
         started = time.perf_counter()
-        try:
-            with tracer.start_as_current_span(
-                f"consume {envelope.type}",
-                context=context_from_headers(msg.headers),
-                kind=SpanKind.CONSUMER,
-                attributes={
-                    "messaging.system": "nats",
-                    "messaging.consumer.group.name": label,
-                    "messaging.message.id": envelope.event_id,
-                    "township": envelope.township_id,
-                },
-            ):
+        # The span covers the handler, its failure log and the dead-lettering, so every log
+        # line about this event carries its trace id.
+        with tracer.start_as_current_span(
+            f"consume {envelope.type}",
+            context=context_from_headers(msg.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.consumer.group.name": label,
+                "messaging.message.id": envelope.event_id,
+                "township": envelope.township_id,
+            },
+        ) as span:
+            try:
                 payload = message_type()
                 envelope.payload.Unpack(payload)
-                principal = Principal(
-                    sub=f"consumer:{self.service}",
-                    roles=("system",),
-                    township=envelope.township_id or None,
-                )
+                # Unscoped by row-level security on purpose: a fact about one town may have
+                # effects in another (a redeployment moves a person between towns). Handlers
+                # are trusted code and filter by the event's township themselves.
+                principal = Principal(sub=f"consumer:{self.service}", roles=("system",))
                 async with self.db.unit_of_work(principal, source=self.service) as uow:
                     if await uow.mark_consumed(label, envelope.event_id, envelope.type):
                         await handler(uow, envelope, payload)
                         result = "applied"
                     else:
                         result = "duplicate"
-            await msg.ack()
-            self.metrics.events_consumed.labels(label, result).inc()
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            poison = isinstance(e, PoisonEvent)
-            log.warning(
-                "event handler failed",
-                consumer=label,
-                event_id=envelope.event_id,
-                type=envelope.type,
-                delivered=delivered,
-                error=str(e),
-            )
-            if poison or delivered >= self.max_deliver:
-                await self._deadletter(msg, str(e))
-            else:
-                await msg.nak(delay=min(0.2 * 2**delivered, 10.0))
-                self.metrics.events_consumed.labels(label, "retry").inc()
-        finally:
-            current_township.reset(token)
-            self.metrics.event_handle_duration.labels(label).observe(time.perf_counter() - started)
+                await msg.ack()
+                self.metrics.events_consumed.labels(label, result).inc()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                poison = isinstance(e, PoisonEvent)
+                span.set_status(Status(StatusCode.ERROR, type(e).__name__))
+                log.warning(
+                    "event handler failed",
+                    consumer=label,
+                    event_id=envelope.event_id,
+                    type=envelope.type,
+                    delivered=delivered,
+                    error=str(e),
+                )
+                if poison or delivered >= self.max_deliver:
+                    await self._deadletter(msg, str(e))
+                else:
+                    await msg.nak(delay=min(0.2 * 2**delivered, 10.0))
+                    self.metrics.events_consumed.labels(label, "retry").inc()
+            finally:
+                current_township.reset(token)
+                self.metrics.event_handle_duration.labels(label).observe(
+                    time.perf_counter() - started
+                )
 
     async def _deadletter(self, msg: Msg, reason: str) -> None:
         headers = dict(msg.headers or {})

@@ -19,6 +19,9 @@ class CommonSettings(BaseSettings):
     metrics_port: int = Field(9464, ge=0, le=65535, description="Prometheus /metrics; 0 = off")
     metrics_host: str = "0.0.0.0"
     shutdown_grace_seconds: float = Field(10.0, ge=0)
+    shutdown_drain_seconds: float = Field(
+        0.0, ge=0, description="time between readiness going false and stopping (Kubernetes: ~5)"
+    )
 
     @field_validator("otlp_endpoint")
     @classmethod

@@ -9,6 +9,7 @@ if the change it describes was committed.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,13 +28,16 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    event,
     func,
     insert,
+    make_url,
     select,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -45,7 +49,7 @@ from township.common.v1 import common_pb2
 from township_platform import clock
 from township_platform.ids import new_id
 from township_platform.principal import Principal
-from township_platform.telemetry import inject_trace_headers
+from township_platform.telemetry import inject_trace_headers, trace_sql
 
 OUTBOX_CHANNEL = "township_outbox"
 
@@ -104,9 +108,15 @@ class Database:
             self.url,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
+            # Pinging on every checkout costs a round trip per unit of work; connections
+            # idle for more than IDLE_PING_SECONDS are pinged instead (see _ping_if_idle).
+            pool_pre_ping=False,
             pool_recycle=1800,
+            # Errors and logs name the statement, never the bound values (personal data).
+            hide_parameters=True,
         )
+        trace_sql(self.engine.sync_engine, make_url(self.url).database or "")
+        _ping_if_idle(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
@@ -133,6 +143,38 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+IDLE_PING_SECONDS = 1.0
+_IDLE_SINCE = "township_idle_since"
+
+
+def _ping_if_idle(engine: AsyncEngine) -> None:
+    """Pessimistic disconnect handling without a round trip per checkout.
+
+    A connection that sat in the pool for more than ``IDLE_PING_SECONDS`` (e.g. across a
+    PostgreSQL restart) is pinged when checked out and replaced if the ping fails; one in
+    constant use is not, since a dead server fails it at once and SQLAlchemy then
+    invalidates the whole pool.
+    """
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    @event.listens_for(sync_engine, "checkin")
+    def _checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since <= IDLE_PING_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as e:
+            raise DisconnectionError(str(e)) from e
+        if not alive:
+            raise DisconnectionError("ping failed")
 
 
 @dataclass

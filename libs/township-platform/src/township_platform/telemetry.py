@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
+from typing import Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import metrics as otel_metrics
 from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    disable_created_metrics,
+    start_http_server,
+)
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from township_platform.logging import current_township
 
 _configured = False
 
@@ -25,14 +35,19 @@ def setup_telemetry(
     otlp_endpoint: str | None,
     sampling_ratio: float,
 ) -> None:
-    """Install the tracer provider (and an OTLP metric reader when an endpoint is set).
+    """Install the tracer provider; spans go to ``otlp_endpoint`` (OTLP/gRPC) when set.
 
-    Without an endpoint spans are still created for sampled requests (so trace ids reach
-    the logs) but nothing is exported.
+    New traces are kept with probability ``sampling_ratio``; a span with a parent follows
+    the parent's decision (``ParentBased``), so a trace is whole or absent. Without an
+    endpoint spans are still created for sampled requests (so trace ids reach the logs) but
+    nothing is exported. Metrics are Prometheus only (:func:`start_metrics_server`).
     """
     global _configured
     if _configured:
         return
+    # No `<counter>_created` gauges next to every counter and histogram: they double the
+    # series and carry no unit.
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     resource = Resource.create(
         {
             "service.name": f"township-{service}",
@@ -45,19 +60,12 @@ def setup_telemetry(
         resource=resource, sampler=ParentBased(TraceIdRatioBased(sampling_ratio))
     )
     if otlp_endpoint:
-        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-        from opentelemetry.sdk.metrics import MeterProvider
-        from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
         insecure = otlp_endpoint.startswith("http://")
         provider.add_span_processor(
             BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint, insecure=insecure))
         )
-        reader = PeriodicExportingMetricReader(
-            OTLPMetricExporter(endpoint=otlp_endpoint, insecure=insecure)
-        )
-        otel_metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=[reader]))
     trace.set_tracer_provider(provider)
     _configured = True
 
@@ -84,3 +92,55 @@ def start_metrics_server(host: str, port: int, registry: CollectorRegistry = REG
     """Serve Prometheus ``/metrics`` on its own port (0 disables)."""
     if port:
         start_http_server(port, addr=host, registry=registry)
+
+
+_db_tracer = trace.get_tracer("township.db")
+_SPAN_KEY = "_township_span"
+
+
+def trace_sql(engine: Engine, database: str) -> None:
+    """One CLIENT span per SQL statement, only inside a sampled span (an RPC, an event).
+
+    Statements outside any span (the relay's polling, consumers' bookkeeping between
+    events) make no span, so an idle service exports nothing. The statement text carries
+    bind placeholders only, never the values.
+    """
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        if context is None or not trace.get_current_span().is_recording():
+            return
+        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+        span = _db_tracer.start_span(
+            f"{operation} {database}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "db.system.name": "postgresql",
+                "db.namespace": database,
+                "db.operation.name": operation,
+                "db.query.text": statement[:2000],
+            },
+        )
+        township = current_township.get()
+        if township:
+            span.set_attribute("township", township)
+        setattr(context, _SPAN_KEY, span)
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _end(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        span = getattr(context, _SPAN_KEY, None)
+        if span is not None:
+            span.end()
+            setattr(context, _SPAN_KEY, None)
+
+    @event.listens_for(engine, "handle_error")
+    def _error(exception_context: Any) -> None:
+        span = getattr(exception_context.execution_context, _SPAN_KEY, None)
+        if span is not None:
+            error = type(exception_context.original_exception).__name__
+            span.set_status(Status(StatusCode.ERROR, error))
+            span.set_attribute("error.type", error)
+            span.end()
+            setattr(exception_context.execution_context, _SPAN_KEY, None)

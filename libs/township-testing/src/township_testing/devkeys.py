@@ -46,6 +46,7 @@ def mint_token(
     department: str | None = None,
     name: str = "",
     village: str | None = None,
+    certificate: str | None = None,
     ttl_seconds: int = 8 * 3600,
     issuer: str = DEV_ISSUER,
     audience: str = DEV_AUDIENCE,
@@ -68,6 +69,7 @@ def mint_token(
         ("department", department),
         ("name", name),
         ("village", village),
+        ("certificate", certificate),
     ):
         if v:
             claims[k] = v

@@ -169,11 +169,11 @@ class LocalStack:
         with ThreadPoolExecutor(len(SERVICES)) as pool:
             list(pool.map(lambda s: self.run_command(s, "seed"), SERVICES))
 
-    def start(self, name: str) -> None:
-        """Start one process (a service or the gateway)."""
+    def start(self, name: str, env: dict[str, str] | None = None) -> None:
+        """Start one process (a service or the gateway), with extra environment if given."""
         self.procs[name] = start_process(
             [sys.executable, "-m", f"township_{name}"],
-            env=self.env(name),
+            env={**self.env(name), **(env or {})},
             log_path=str(self.logs / f"{name}.log"),
             tied_to_parent=self.config.tied_to_parent,
         )

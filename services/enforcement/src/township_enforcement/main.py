@@ -6,23 +6,48 @@ from pathlib import Path
 
 from township.enforcement.v1 import enforcement_pb2_grpc
 from township_enforcement.config import EnforcementSettings
+from township_enforcement.domain.calendar import WorkCalendar
 from township_enforcement.grpc_api import EnforcementServicer
+from township_enforcement.jobs import deadline_scan
 from township_enforcement.seed import seed
 from township_platform.entry import run_service
 from township_platform.server import ServiceApp
+from township_platform.towns import load_townships
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
+PUBLIC = {
+    "ListEntrustments",
+    "ListItems",
+    "SubmitComplaint",
+    "ListComplaintServices",
+    "GetComplaintService",
+    "ListPublicRequests",
+    "ListPublishedDecisions",
+}
+
+
 def build(app: ServiceApp) -> None:
-    """Wire enforcement: its API and its outbox relay."""
+    """Wire enforcement: its API, its outbox relay and the deadline scan."""
+    settings = app.settings
+    assert isinstance(settings, EnforcementSettings)
+    calendar = WorkCalendar.from_file(
+        settings.calendar_file, weekends_only_fallback=settings.calendar_weekends_only_fallback
+    )
+    towns = load_townships(settings.townships_file) if settings.townships_file else None
     app.add_servicer(
         enforcement_pb2_grpc.add_EnforcementServiceServicer_to_server,
-        EnforcementServicer(),
+        EnforcementServicer(calendar, towns),
         "township.enforcement.v1.EnforcementService",
-        public={"ListEntrustments"},
+        public=PUBLIC,
     )
     app.publishes_events()
+    app.every(
+        "enforcement-deadlines",
+        settings.deadline_scan_seconds,
+        deadline_scan(calendar, towns.slugs if towns else []),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -80,8 +80,18 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             "county offices stationed in each town. Errors are RFC 9457 problem+json."
         ),
         lifespan=lifespan,
+        # ObservabilityMiddleware is the one server span and the metrics: FastAPI's native
+        # telemetry would add a second span recording the raw path and query (personal data).
+        telemetry={
+            "tracing": False,
+            "metrics": False,
+            "logs": False,
+            "operation_spans": False,
+            "auto_configure": False,
+        },
     )
     app.state.settings = settings
+    app.state.draining = False
     app.state.verifier = TokenVerifier(settings, set(townships.slugs) if townships else None)
     app.state.townships = townships
     app.state.rate_limits = RateLimits(
@@ -124,6 +134,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     )
     async def readyz(request: Request) -> Any:
         """Readiness: every backing service answers its gRPC health check."""
+        if request.app.state.draining:
+            return JSONResponse(Health(status="draining").model_dump(), status_code=503)
         services: Services = request.app.state.services
         checks = await services.health()
         ready = all(checks.values())

@@ -22,6 +22,10 @@ T = TypeVar("T")
 
 _CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
+    # A restarted service is found again within a second (the default backoff grows to 120 s).
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
     ("grpc.enable_retries", 1),
     (
         "grpc.service_config",
@@ -30,6 +34,28 @@ _CHANNEL_OPTIONS = [
         ' "retryableStatusCodes": ["UNAVAILABLE"]}}]}',
     ),
 ]
+
+
+_PRINCIPAL_JSON: dict[int, tuple[Principal, str]] = {}
+_PRINCIPAL_JSON_MAX = 10_000
+
+
+def _principal_json(principal: Principal) -> str:
+    """The principal's metadata value, serialised once per principal object.
+
+    Principals come from the token cache, so the same objects recur on every request;
+    ``json.dumps`` on each call was a visible share of the gateway's CPU. Keyed by identity
+    (a Principal holds a dict, so it is not hashable); the entry keeps the object alive, so
+    its id cannot be reused while cached.
+    """
+    hit = _PRINCIPAL_JSON.get(id(principal))
+    if hit is not None and hit[0] is principal:
+        return hit[1]
+    value = principal.to_json()
+    if len(_PRINCIPAL_JSON) >= _PRINCIPAL_JSON_MAX:
+        _PRINCIPAL_JSON.clear()
+    _PRINCIPAL_JSON[id(principal)] = (principal, value)
+    return value
 
 
 class Services:
@@ -61,7 +87,7 @@ class Services:
         """Call ``method`` with the principal, trace context and a deadline; map errors."""
         metadata: list[tuple[str, str]] = []
         if principal is not None:
-            metadata.append((PRINCIPAL_KEY, principal.to_json()))
+            metadata.append((PRINCIPAL_KEY, _principal_json(principal)))
         if idempotency_key:
             metadata.append((IDEMPOTENCY_KEY, idempotency_key))
         carrier: dict[str, str] = {}

@@ -12,8 +12,12 @@ from township_gateway.clients import Services
 IDEMPOTENCY_PATTERN = r"^[A-Za-z0-9._:-]{1,255}$"
 
 
-def get_services(request: Request) -> Services:
-    """The gRPC clients of this app."""
+async def get_services(request: Request) -> Services:
+    """The gRPC clients of this app.
+
+    ``async`` on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a
+    thread hop per request on the hot path.
+    """
     services: Services = request.app.state.services
     return services
 
@@ -42,10 +46,12 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         },
     }
     for code, desc in (
+        (400, "The body is not valid JSON (or not UTF-8)"),
         (401, "Missing or invalid bearer token"),
         (403, "The caller's role does not allow this"),
         (404, "Not found (also when it belongs to another township)"),
         (409, "The object's state does not allow this"),
+        (413, "The body is larger than the gateway accepts"),
         (422, "Invalid request: the errors name each field and rule"),
         (429, "Rate limited; see Retry-After"),
         (503, "A backing service is unavailable; see Retry-After"),

@@ -90,17 +90,24 @@ class ObservabilityMiddleware:
             finally:
                 route: Any = scope.get("route")
                 template = getattr(route, "path", None) or "unmatched"
+                principal = scope.get("state", {}).get("principal")
+                township = principal.township if principal is not None else None
                 if span.is_recording():
                     span.update_name(f"{method} {template}")
                     span.set_attribute("http.route", template)
                     span.set_attribute("http.response.status_code", status)
-                    principal = scope.get("state", {}).get("principal")
-                    if principal is not None and principal.township:
-                        span.set_attribute("township", principal.township)
+                    if township:
+                        span.set_attribute("township", township)
                     if status >= 500:
                         span.set_status(Status(StatusCode.ERROR))
                 if status >= 500:
                     # Inside the span: the line carries the trace id (the runbooks rely on it).
-                    log.error("request failed", method=method, route=template, status=status)
+                    log.error(
+                        "request failed",
+                        method=method,
+                        route=template,
+                        status=status,
+                        **({"township": township} if township else {}),
+                    )
                 HTTP_REQUESTS.labels(template, method, str(status)).inc()
                 HTTP_DURATION.labels(template, method).observe(time.perf_counter() - started)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 SHA256 = r"^[0-9a-f]{64}$"
 CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -12,6 +13,15 @@ CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: refuse it here, naming the field, not with a 5xx.
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            raise PydanticCustomError("no_nul", "must not contain NUL characters")
+        return value
 
 
 class ApplicantIn(_In):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SHA256 = r"^[0-9a-f]{64}$"
 ITEM = r"^ZF-[A-Z]{2}-\d{4}$"
@@ -13,8 +13,26 @@ SUB = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 MONEY = r"^\d{1,9}(\.\d{1,2})?$"
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: refuse it here as a 422, never a 500 later.
+        if _has_nul(data):
+            raise ValueError("NUL characters are not allowed")
+        return data
 
 
 class EvidenceIn(_In):
@@ -23,7 +41,7 @@ class EvidenceIn(_In):
     name: str = Field(min_length=1, max_length=200)
     sha256: str = Field(pattern=SHA256)
     media_type: str = Field("", max_length=100)
-    size: int = Field(0, ge=0)
+    size: int = Field(0, ge=0, le=2**63 - 1, description="bytes")
 
 
 class PartyIn(_In):
@@ -110,6 +128,14 @@ class ComplaintOut(BaseModel):
     acceptance_due: str
     feedback: list[FeedbackOut]
     attributes: dict[str, str]
+    overdue: bool = False
+
+
+class ComplaintsOut(BaseModel):
+    """A page of complaints."""
+
+    complaints: list[ComplaintOut]
+    next_cursor: str | None = None
 
 
 class CaseOpenIn(_In):
@@ -135,6 +161,7 @@ class VerifyIn(_In):
 class FileIn(_In):
     action: Literal["file"]
     officers: Officers = Field(max_length=20)
+    party: PartyIn | None = None
     note: str = Field("", max_length=4000)
 
 
@@ -228,6 +255,12 @@ class ExtendIn(_In):
     reason: str = Field(min_length=1, max_length=1000)
 
 
+class RevokeIn(_In):
+    action: Literal["revoke"]
+    reason: str = Field(min_length=1, max_length=1000)
+    authority: str = Field("", max_length=200)
+
+
 class RecuseIn(_In):
     action: Literal["recuse"]
     officer: str = Field("", pattern=r"^(|[A-Za-z0-9][A-Za-z0-9._:@-]{0,127})$")
@@ -268,6 +301,7 @@ CaseActionIn = Annotated[
     | PublishIn
     | RetractIn
     | ExtendIn
+    | RevokeIn
     | RecuseIn
     | AddDepartmentsIn
     | TransferIn,
@@ -312,6 +346,7 @@ class DecisionOut(BaseModel):
     decision_no: str
     decided_on: str
     reasoning: str
+    revoked_on: str = ""
 
 
 class TransferOut(BaseModel):
@@ -330,6 +365,7 @@ class DeadlineOut(BaseModel):
     kind: str
     due: str
     breached: bool
+    warning: bool = False
 
 
 class CaseOut(BaseModel):
@@ -473,3 +509,44 @@ class PublishedDecisionsOut(BaseModel):
     township: str
     decisions: list[PublishedDecisionOut]
     next_cursor: str | None = None
+
+
+class DiscretionBandOut(BaseModel):
+    """One band of the discretion standard (裁量基准)."""
+
+    level: str
+    min_fine: str
+    max_fine: str
+    other_penalties: list[str]
+
+
+class EnforcementItemOut(BaseModel):
+    """An enforcement item a town may act on today."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    category: str
+    department: str
+    legal_basis: str
+    bands: list[DiscretionBandOut]
+    entrustment_document: str
+    joint_with_market_supervision: bool
+
+
+class EnforcementItemsOut(BaseModel):
+    township: str
+    items: list[EnforcementItemOut]
+
+
+class OfficerOut(BaseModel):
+    """A certified enforcement officer (执法证) known to the town."""
+
+    sub: str
+    name: str
+    certificate: str
+    seen_at: str
+
+
+class OfficersOut(BaseModel):
+    officers: list[OfficerOut]

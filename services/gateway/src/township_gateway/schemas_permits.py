@@ -3,9 +3,10 @@ queues, ratings (好差评), rectifications and the catalogue administration."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from township_gateway.schemas import ApplicationOut, MaterialIn, TimeLimitOut
 
@@ -15,6 +16,15 @@ SLUG = r"^[a-z][a-z0-9-]{1,30}$"
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: refuse it here, naming the field, not with a 5xx.
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            raise PydanticCustomError("no_nul", "must not contain NUL characters")
+        return value
 
 
 class ReasonIn(_In):

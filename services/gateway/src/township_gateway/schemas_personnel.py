@@ -76,6 +76,13 @@ class EntryOut(BaseModel):
     recorded_at: str
 
 
+class EntriesOut(BaseModel):
+    """A page of ledger entries."""
+
+    entries: list[EntryOut]
+    next_cursor: str | None
+
+
 class RuleOut(BaseModel):
     """A points rule."""
 
@@ -107,14 +114,6 @@ class OrgUnitOut(BaseModel):
     name_en: str
     kind: str
     active: bool = True
-
-
-class OrgUnitsOut(BaseModel):
-    """A township's bodies and its cap."""
-
-    max_bodies: int
-    active: int
-    units: list[OrgUnitOut]
 
 
 class PostIn(_In):
@@ -236,3 +235,23 @@ class DistributionOut(BaseModel):
     total: str
     computed_at: str
     document: dict[str, Any]
+
+
+class RuleIn(_In):
+    """A points rule as the county sets it."""
+
+    points: str = Field(pattern=POINTS, examples=["2"])
+    cap_per_period: str | None = Field(None, pattern=POINTS, description="None: no cap")
+    evidence_required: bool = False
+    approver_role: Literal[
+        "clerk",
+        "approver",
+        "agent",
+        "officer",
+        "legal_reviewer",
+        "township_admin",
+        "county_dept",
+        "county_admin",
+        "auditor",
+    ] = "township_admin"
+    claimable: bool = False

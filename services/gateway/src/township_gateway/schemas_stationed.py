@@ -252,3 +252,12 @@ class RedeploymentOut(BaseModel):
     opinion: str
     effective_on: str | None
     history: list[RedeploymentStepOut]
+
+
+class MatrixRowIn(_In):
+    """Who decides, advises and is informed for one function in one town."""
+
+    township: str = Field(pattern=SLUG)
+    decides: Literal["township", "county"]
+    advises: Literal["", "township", "county"] = ""
+    informed: Literal["", "township", "county"] = ""

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -32,6 +44,9 @@ class ServiceItemRow(Base):
     fee: Mapped[str] = mapped_column(String(32), default="0.00")
     visits: Mapped[int] = mapped_column(Integer, default=1)
     guide: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # "seed" rows follow the packaged catalogue; "admin" rows were edited through the API
+    # and a later seed leaves them alone.
+    source: Mapped[str] = mapped_column(String(16), server_default="seed")
 
 
 class DelegationRow(Base):
@@ -46,6 +61,7 @@ class DelegationRow(Base):
     level: Mapped[str] = mapped_column(String(16))
     document_no: Mapped[str] = mapped_column(String(100), default="")
     document_title: Mapped[str] = mapped_column(String(300), default="")
+    source: Mapped[str] = mapped_column(String(16), server_default="seed")
 
 
 class BundleRow(Base):
@@ -102,6 +118,27 @@ class ApplicationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+    applicant_consent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # The time limit's clock (see domain.deadlines): the day it started, its pauses as
+    # [{"start", "end", "reason"}], extensions, and the day the decision stopped it.
+    received_on: Mapped[date | None] = mapped_column(Date)
+    correction_window_from: Mapped[date | None] = mapped_column(Date)
+    pauses: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    extension_days: Mapped[int] = mapped_column(Integer, server_default="0")
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    # Due dates as of the last change (exact while the clock runs), for queue filters.
+    promised_due: Mapped[date | None] = mapped_column(Date)
+    statutory_due: Mapped[date | None] = mapped_column(Date)
+    missing_materials: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+
+
+Index(
+    "ix_applications_department",
+    ApplicationRow.department,
+    ApplicationRow.state,
+    ApplicationRow.id,
+)
+Index("ix_applications_intake_by", ApplicationRow.submitted_by, ApplicationRow.id)
 
 
 class HistoryRow(Base):
@@ -120,3 +157,69 @@ class HistoryRow(Base):
     actor_sub: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DeadlineNoticeRow(Base):
+    """A deadline event already emitted: one per subject, limit kind and event kind.
+
+    The periodic scan inserts here before emitting, so a warning, breach or overdue event
+    goes out once however often (and on however many replicas) the scan runs.
+    """
+
+    __tablename__ = "deadline_notices"
+
+    subject_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    limit_kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    township_id: Mapped[str] = mapped_column(String(64))
+    due_date: Mapped[date] = mapped_column(Date)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RatingRow(Base):
+    """A rating (好差评) of one intake: the first one, or the follow-up after a rectification."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        UniqueConstraint("receipt_code", "follow_up", name="uq_ratings_receipt_follow_up"),
+        Index("ix_ratings_town", "township_id", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    township_id: Mapped[str] = mapped_column(String(64))
+    receipt_code: Mapped[str] = mapped_column(String(32), ForeignKey("receipts.receipt_code"))
+    application_ids: Mapped[list[str]] = mapped_column(JSONB)
+    departments: Mapped[list[str]] = mapped_column(JSONB)
+    level: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    responsible: Mapped[str] = mapped_column(String(128))
+    follow_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RectificationRow(Base):
+    """A rectification (整改) opened by a bad rating, with its deadline and outcome."""
+
+    __tablename__ = "rectifications"
+    __table_args__ = (Index("ix_rectifications_town", "township_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    township_id: Mapped[str] = mapped_column(String(64))
+    rating_id: Mapped[str] = mapped_column(String(36), ForeignKey("ratings.id"), unique=True)
+    receipt_code: Mapped[str] = mapped_column(String(32))
+    responsible: Mapped[str] = mapped_column(String(128))
+    departments: Mapped[list[str]] = mapped_column(JSONB)
+    state: Mapped[str] = mapped_column(String(16))
+    opened_on: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    return_visit_note: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(16), default="")
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    appeal_reason: Mapped[str] = mapped_column(Text, default="")
+    appeal_decision: Mapped[str] = mapped_column(Text, default="")
+    rating_level: Mapped[int] = mapped_column(Integer)
+    follow_up_level: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

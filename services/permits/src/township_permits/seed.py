@@ -35,10 +35,15 @@ async def seed(db: Database, towns: TownshipsConfig) -> dict[str, int]:
                     include={"materials", "steps", "channels", "statutory_extension", "level"},
                 ),
             }
+            # Items edited through the API (source "admin") keep their edits.
             await s.execute(
                 pg_insert(ServiceItemRow)
                 .values(code=item.code, **values)
-                .on_conflict_do_update(index_elements=["code"], set_=values)
+                .on_conflict_do_update(
+                    index_elements=["code"],
+                    set_=values,
+                    where=ServiceItemRow.source == "seed",
+                )
             )
             counts["items"] += 1
         for bundle in catalogue.bundles:
@@ -65,6 +70,7 @@ async def seed(db: Database, towns: TownshipsConfig) -> dict[str, int]:
                 delete(DelegationRow).where(
                     DelegationRow.township_id == town.slug,
                     DelegationRow.item_code.not_in(list(levels)),
+                    DelegationRow.source == "seed",
                 )
             )
             for code, level in sorted(levels.items()):
@@ -76,7 +82,11 @@ async def seed(db: Database, towns: TownshipsConfig) -> dict[str, int]:
                 await s.execute(
                     pg_insert(DelegationRow)
                     .values(township_id=town.slug, item_code=code, **values)
-                    .on_conflict_do_update(index_elements=["township_id", "item_code"], set_=values)
+                    .on_conflict_do_update(
+                        index_elements=["township_id", "item_code"],
+                        set_=values,
+                        where=DelegationRow.source == "seed",
+                    )
                 )
                 counts["delegations"] += 1
     return counts

@@ -34,18 +34,21 @@ async def seed(db: Database, towns: TownshipsConfig) -> dict[str, int]:
     counts = {"org_units": 0, "posts": 0, "people": 0, "rules": 0}
     async with db.unit_of_work(source="personnel") as uow:
         s = uow.session
-        for code, zh, en, points, cap, trigger in DEFAULT_RULES:
+        for rule in DEFAULT_RULES:
             await s.execute(
                 pg_insert(PointsRuleRow)
                 .values(
-                    code=code,
-                    name_zh=zh,
-                    name_en=en,
-                    points=points,
-                    cap_per_period=cap,
-                    trigger=trigger,
+                    code=rule.code,
+                    name_zh=rule.name_zh,
+                    name_en=rule.name_en,
+                    points=rule.points,
+                    cap_per_period=rule.cap_per_period,
+                    trigger=rule.trigger,
+                    evidence_required=rule.evidence_required,
+                    approver_role=rule.approver_role,
+                    claimable=rule.claimable,
                 )
-                .on_conflict_do_nothing()
+                .on_conflict_do_nothing()  # rules edited by the county are kept
             )
             counts["rules"] += 1
         for town in towns.townships:

@@ -1,4 +1,4 @@
-"""Idempotent seed of stationed: each configured town's stationed units."""
+"""Idempotent seed of stationed: each configured town's units and responsibility matrix."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from township_platform.db import Database
 from township_platform.towns import TownshipsConfig
-from township_stationed.models import StationedUnitRow
+from township_stationed.domain.matrix import DEFAULT_MATRIX
+from township_stationed.models import MatrixRow, StationedUnitRow
 
 
 async def seed(db: Database, towns: TownshipsConfig) -> dict[str, int]:
-    """Upsert the stationed units of every configured town."""
-    count = 0
+    """Upsert the stationed units of every configured town; default matrix rows if missing."""
+    count = rows = 0
     async with db.unit_of_work(source="stationed") as uow:
         for town in towns.townships:
             for unit in town.stationed_units:
@@ -26,4 +27,18 @@ async def seed(db: Database, towns: TownshipsConfig) -> dict[str, int]:
                     .on_conflict_do_update(index_elements=["township_id", "code"], set_=values)
                 )
                 count += 1
-    return {"units": count}
+            for function, r in DEFAULT_MATRIX.items():
+                # A town's own configuration of the matrix is kept on re-seed.
+                await uow.session.execute(
+                    pg_insert(MatrixRow)
+                    .values(
+                        township_id=town.slug,
+                        function=function,
+                        decides=r.decides,
+                        advises=r.advises,
+                        informed=r.informed,
+                    )
+                    .on_conflict_do_nothing()
+                )
+                rows += 1
+    return {"units": count, "matrix_rows": rows}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Path, Query
 
 from township.permits.v1 import permits_pb2
@@ -74,6 +76,22 @@ def delegation_out(d: permits_pb2.Delegation) -> DelegationOut:
         document_title=d.document_title,
         source=d.source,
     )
+
+
+@router.get("/items", response_model=list[ServiceGuideOut], summary="The county catalogue")
+async def list_items(
+    services: ServicesDep,
+    principal: Principal = require_roles("county_admin", "auditor", "county_dept", "approver"),
+    department: str | None = Query(None, pattern=r"^[a-z][a-z0-9-]{1,30}$"),
+    type: Literal["licensing", "public_service", "other"] | None = None,
+) -> list[ServiceGuideOut]:
+    """Every item of the county catalogue with its guide, delegated to a township or not."""
+    reply = await services.call(
+        services.permits.ListServiceItems,
+        permits_pb2.ListServiceItemsRequest(department=department or "", type=type or ""),
+        principal,
+    )
+    return [guide_out(g) for g in reply.items]
 
 
 @router.put(

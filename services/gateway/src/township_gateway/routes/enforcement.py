@@ -21,10 +21,13 @@ from township_gateway.schemas_enforcement import (
     ComplaintDecisionIn,
     ComplaintIn,
     ComplaintOut,
+    ComplaintsOut,
+    EnforcementItemsOut,
     InspectionCompleteIn,
     InspectionIn,
     InspectionOut,
     InspectionsOut,
+    OfficersOut,
     PublishedDecisionOut,
     PublishedDecisionsOut,
 )
@@ -33,9 +36,24 @@ from township_platform.principal import Principal
 router = APIRouter(tags=["enforcement"], responses=PROBLEM_RESPONSES)
 
 SLUG = Path(pattern=r"^[a-z][a-z0-9-]{1,30}$")
-ID = Path(max_length=36, pattern=r"^[0-9a-fA-F-]{1,36}$")
+
+
+def _id() -> Any:
+    """A path id (one Path object per parameter: FastAPI binds its alias to the first use)."""
+    return Path(max_length=36, pattern=r"^[0-9a-fA-F-]{1,36}$")
+
+
 API = "/api/v1/enforcement"
-STAFF = ("officer", "township_admin", "legal_reviewer", "clerk", "county_dept", "auditor")
+CURSOR = r"^[0-9a-fA-F-]{0,36}$"
+STAFF = (
+    "officer",
+    "township_admin",
+    "legal_reviewer",
+    "clerk",
+    "county_dept",
+    "county_admin",
+    "auditor",
+)
 
 
 def _dict(message: Message) -> dict[str, Any]:
@@ -71,6 +89,17 @@ async def entrustments(services: ServicesDep, township: str = SLUG) -> Entrustme
     )
 
 
+@router.get("/public/v1/townships/{township}/enforcement/items", response_model=EnforcementItemsOut)
+async def enforcement_items(services: ServicesDep, township: str = SLUG) -> EnforcementItemsOut:
+    """Items the town may act on today (its own, market supervision jointly, entrusted)."""
+    r = await services.call(
+        services.enforcement.ListItems, pb.ListItemsRequest(township_id=township)
+    )
+    return EnforcementItemsOut.model_validate(
+        {"township": township, "items": [_dict(i) for i in r.items]}
+    )
+
+
 @router.get(
     "/public/v1/townships/{township}/enforcement/decisions", response_model=PublishedDecisionsOut
 )
@@ -78,7 +107,7 @@ async def published_decisions(
     services: ServicesDep,
     township: str = SLUG,
     page_size: int = Query(50, ge=1, le=200),
-    cursor: str = Query("", max_length=64),
+    cursor: str = Query("", pattern=CURSOR),
 ) -> PublishedDecisionsOut:
     """Published penalty decisions (行政处罚决定公示); natural persons' names masked."""
     r = await services.call(
@@ -119,9 +148,28 @@ async def submit_complaint(
     return ComplaintOut.model_validate(_dict(r))
 
 
+@router.get(f"{API}/complaints", response_model=ComplaintsOut)
+async def list_complaints(
+    services: ServicesDep,
+    principal: Principal = require_roles("clerk", "officer", "township_admin", "auditor"),
+    state: str = Query("", pattern=r"^(|RECEIVED|ACCEPTED|REJECTED)$"),
+    page_size: int = Query(50, ge=1, le=200),
+    cursor: str = Query("", pattern=CURSOR),
+) -> ComplaintsOut:
+    """The town's complaints, newest first (``state=RECEIVED``: the acceptance queue)."""
+    r = await services.call(
+        services.enforcement.ListComplaints,
+        pb.ListComplaintsRequest(page=_page(page_size, cursor), state=state),
+        principal,
+    )
+    return ComplaintsOut.model_validate(
+        {"complaints": [_dict(c) for c in r.complaints], "next_cursor": r.page.next_cursor or None}
+    )
+
+
 @router.get(f"{API}/complaints/{{complaint_id}}", response_model=ComplaintOut)
 async def get_complaint(
-    services: ServicesDep, principal: CurrentPrincipal, complaint_id: str = ID
+    services: ServicesDep, principal: CurrentPrincipal, complaint_id: str = _id()
 ) -> ComplaintOut:
     """A complaint with the complainant's details (its township's staff only)."""
     r = await services.call(
@@ -136,7 +184,7 @@ async def decide_complaint(
     services: ServicesDep,
     idempotency_key: IdempotencyKey = None,
     principal: Principal = require_roles("officer", "township_admin"),
-    complaint_id: str = ID,
+    complaint_id: str = _id(),
 ) -> ComplaintOut:
     """Accept (opening a clue) or reject a complaint within 7 working days."""
     r = await services.call(
@@ -149,6 +197,16 @@ async def decide_complaint(
 
 
 # ---------------------------------------------------------------- cases
+@router.get(f"{API}/officers", response_model=OfficersOut)
+async def list_officers(
+    services: ServicesDep,
+    principal: Principal = require_roles("officer", "township_admin", "legal_reviewer"),
+) -> OfficersOut:
+    """Certified officers known to the town (an officer is known once they have acted)."""
+    r = await services.call(services.enforcement.ListOfficers, pb.ListOfficersRequest(), principal)
+    return OfficersOut.model_validate({"officers": [_dict(o) for o in r.officers]})
+
+
 @router.post(f"{API}/cases", status_code=201, response_model=CaseOut)
 async def open_case(
     body: CaseOpenIn,
@@ -178,7 +236,7 @@ async def list_cases(
     principal: Principal = require_roles(*STAFF),
     state: str = Query("", pattern=r"^(|[A-Z_]{2,32})$"),
     page_size: int = Query(50, ge=1, le=200),
-    cursor: str = Query("", max_length=64),
+    cursor: str = Query("", pattern=CURSOR),
 ) -> CasesOut:
     """The town's cases; for a county department, the joint cases it takes part in."""
     r = await services.call(
@@ -193,7 +251,7 @@ async def list_cases(
 
 @router.get(f"{API}/cases/{{case_id}}", response_model=CaseOut)
 async def get_case(
-    services: ServicesDep, principal: CurrentPrincipal, case_id: str = ID
+    services: ServicesDep, principal: CurrentPrincipal, case_id: str = _id()
 ) -> CaseOut:
     """A case with its full-process record (全过程记录) and running time limits."""
     r = await services.call(services.enforcement.GetCase, pb.GetCaseRequest(id=case_id), principal)
@@ -206,7 +264,7 @@ async def act_on_case(
     principal: CurrentPrincipal,
     body: CaseActionIn = Body(),
     idempotency_key: IdempotencyKey = None,
-    case_id: str = ID,
+    case_id: str = _id(),
 ) -> CaseOut:
     """One procedural step (``action`` names it); refused steps write nothing."""
     fields = body.model_dump(exclude={"action"})
@@ -228,10 +286,15 @@ async def act_on_case(
         "publish": pb.PublishAction,
         "retract": pb.RetractAction,
         "extend": pb.ExtendAction,
+        "revoke": pb.RevokeAction,
         "recuse": pb.RecuseAction,
         "add_departments": pb.AddDepartmentsAction,
         "transfer": pb.TransferAction,
     }[body.action]
+    if fields.get("party") is not None:
+        fields["party"] = pb.Party(**fields["party"])
+    else:
+        fields.pop("party", None)
     if "evidence" in fields:
         fields["evidence"] = [pb.Evidence(**e) for e in fields["evidence"]]
     request = pb.CaseActionRequest(case_id=case_id, **{body.action: message_type(**fields)})
@@ -276,7 +339,7 @@ async def complete_inspection(
     services: ServicesDep,
     idempotency_key: IdempotencyKey = None,
     principal: Principal = require_roles("officer", "township_admin"),
-    inspection_id: str = ID,
+    inspection_id: str = _id(),
 ) -> InspectionOut:
     """Record checklist results and findings; findings marked as clues open cases."""
     r = await services.call(
@@ -306,7 +369,7 @@ async def list_inspections(
     services: ServicesDep,
     principal: Principal = require_roles(*STAFF),
     page_size: int = Query(50, ge=1, le=200),
-    cursor: str = Query("", max_length=64),
+    cursor: str = Query("", pattern=CURSOR),
 ) -> InspectionsOut:
     """The town's inspections; for a county department, the joint ones it takes part in."""
     r = await services.call(
@@ -324,7 +387,7 @@ async def list_inspections(
 
 @router.get(f"{API}/inspections/{{inspection_id}}", response_model=InspectionOut)
 async def get_inspection(
-    services: ServicesDep, principal: CurrentPrincipal, inspection_id: str = ID
+    services: ServicesDep, principal: CurrentPrincipal, inspection_id: str = _id()
 ) -> InspectionOut:
     """An inspection of the town, or a joint one of the caller's department."""
     r = await services.call(

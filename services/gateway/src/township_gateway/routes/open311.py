@@ -99,6 +99,9 @@ class Open311Route(APIRoute):
         handler = super().get_route_handler()
 
         async def route_handler(request: Request) -> Response:
+            raw = request.url.path + "?" + request.url.query
+            if "\x00" in raw or "%00" in raw:
+                return _error(400, "NUL characters are not allowed")
             try:
                 return await handler(request)
             except Open311Error as e:
@@ -107,7 +110,38 @@ class Open311Route(APIRoute):
         return route_handler
 
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+_ERRORS = {
+    "description": "Open311 error array",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "integer"},
+                        "description": {"type": "string"},
+                    },
+                    "required": ["code", "description"],
+                },
+            }
+        }
+    },
+}
+router = APIRouter(
+    prefix="/open311/v2",
+    tags=["open311"],
+    route_class=Open311Route,
+    responses={
+        400: _ERRORS,
+        404: _ERRORS,
+        415: _ERRORS,
+        429: _ERRORS,
+        502: _ERRORS,
+        503: _ERRORS,
+        504: _ERRORS,
+    },
+)
 
 
 def _none(value: str) -> str | None:
@@ -272,13 +306,55 @@ async def _body(request: Request) -> tuple[dict[str, str], dict[str, str]]:
         raise Open311Error(
             415, "send application/x-www-form-urlencoded (GeoReport v2) or application/json"
         )
+    values = [*fields.values(), *(v for vs in attributes.values() for v in vs), *attributes]
+    if any("\x00" in v for v in values):
+        raise Open311Error(400, "NUL characters are not allowed")
     for key, limit in FIELD_LIMITS.items():
         if len(fields.get(key, "")) > limit:
             raise Open311Error(400, f"{key} is longer than {limit} characters")
     return fields, {k: ",".join(v) for k, v in attributes.items()}
 
 
-@router.post("/requests.{fmt}", status_code=201)
+_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["service_code"],
+    "properties": {
+        "jurisdiction_id": {"type": "string", "description": "Township slug"},
+        "service_code": {"type": "string"},
+        "lat": {"type": "string"},
+        "long": {"type": "string"},
+        "address_string": {"type": "string"},
+        "address_id": {"type": "string"},
+        "email": {"type": "string"},
+        "device_id": {"type": "string"},
+        "account_id": {"type": "string"},
+        "first_name": {"type": "string"},
+        "last_name": {"type": "string"},
+        "phone": {"type": "string"},
+        "description": {"type": "string", "maxLength": 4000},
+        "media_url": {"type": "string"},
+        "api_key": {"type": "string", "description": "Accepted and ignored"},
+    },
+    "additionalProperties": {
+        "description": "attribute[CODE] (attribute[CODE][] for multivaluelist); in JSON also "
+        "an 'attribute' object"
+    },
+}
+
+
+@router.post(
+    "/requests.{fmt}",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": _REQUEST_SCHEMA},
+                "application/json": {"schema": _REQUEST_SCHEMA},
+            },
+        }
+    },
+)
 async def create_request(request: Request, fmt: str) -> Any:
     """File a complaint (GeoReport v2 ``POST service request``); answers its id and token."""
     _format(fmt)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
@@ -21,6 +21,7 @@ from township_gateway.schemas_personnel import (
     DecisionIn,
     DistributionIn,
     DistributionOut,
+    EntriesOut,
     EntryOut,
     EvidenceOut,
     OrgUnitIn,
@@ -33,6 +34,7 @@ from township_gateway.schemas_personnel import (
     PersonOut,
     PostIn,
     PostOut,
+    RuleIn,
     RuleOut,
     TransitionIn,
 )
@@ -41,10 +43,28 @@ from township_platform.principal import Principal
 router = APIRouter(prefix="/api/v1/personnel", tags=["personnel"], responses=PROBLEM_RESPONSES)
 
 STAFF = ("clerk", "approver", "agent", "officer", "legal_reviewer", "township_admin")
-ID = Path(max_length=36, pattern=r"^[0-9a-fA-F-]{1,36}$")
-CODE = Path(pattern=r"^[a-z][a-z0-9-]{1,30}$")
-SUBP = Path(pattern=r"^[A-Za-z0-9._:@-]{1,128}$")
-YEAR = Path(ge=2000, le=2100)
+
+
+def ID() -> Any:
+    """A fresh parameter declaration (FastAPI mutates them: one per route)."""
+    return Path(max_length=36, pattern=r"^[0-9a-fA-F-]{1,36}$")
+
+
+def CODE() -> Any:
+    """A fresh parameter declaration (FastAPI mutates them: one per route)."""
+    return Path(pattern=r"^[a-z][a-z0-9-]{1,30}$")
+
+
+def SUBP() -> Any:
+    """A fresh parameter declaration (FastAPI mutates them: one per route)."""
+    return Path(pattern=r"^[A-Za-z0-9._:@-]{1,128}$")
+
+
+def YEAR() -> Any:
+    """A fresh parameter declaration (FastAPI mutates them: one per route)."""
+    return Path(ge=2000, le=2100)
+
+
 Admin = Annotated[Principal, require_roles("township_admin")]
 Staff = Annotated[Principal, require_roles(*STAFF)]
 
@@ -67,6 +87,20 @@ def _entry(e: personnel_pb2.PointsEntry) -> EntryOut:
         appeal_reason=e.appeal_reason,
         appealed_from=e.appealed_from,
         recorded_at=iso(e.recorded_at),
+    )
+
+
+def _rule(r: personnel_pb2.PointsRule) -> RuleOut:
+    return RuleOut(
+        code=r.code,
+        name_zh=r.name_zh,
+        name_en=r.name_en,
+        points=r.points,
+        cap_per_period=r.cap_per_period or None,
+        trigger=r.trigger,
+        evidence_required=r.evidence_required,
+        approver_role=r.approver_role,
+        claimable=r.claimable,
     )
 
 
@@ -169,9 +203,35 @@ async def list_points(
     )
 
 
+@router.get("/entries", response_model=EntriesOut)
+async def list_entries(
+    services: ServicesDep,
+    principal: CurrentPrincipal,
+    state: Literal["AUTO", "CLAIMED", "APPROVED", "REJECTED", "APPEALED", "LATE"] | None = None,
+    period: int | None = Query(None, ge=2000, le=2100),
+    person: str | None = Query(None, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$"),
+    page_size: int = Query(50, ge=1, le=200),
+    cursor: str = Query("", max_length=64, pattern=r"^[0-9a-fA-F-]*$"),
+) -> EntriesOut:
+    """The township's ledger entries by state, period and person (e.g. claims to decide)."""
+    reply = await services.call(
+        services.personnel.ListEntries,
+        personnel_pb2.ListEntriesRequest(
+            state=state or "",
+            period=period or 0,
+            person=person or "",
+            page=common_pb2.PageRequest(page_size=page_size, cursor=cursor),
+        ),
+        principal,
+    )
+    return EntriesOut(
+        entries=[_entry(e) for e in reply.entries], next_cursor=reply.page.next_cursor or None
+    )
+
+
 @router.get("/entries/{entry_id}", response_model=EntryOut)
 async def get_entry(
-    services: ServicesDep, principal: CurrentPrincipal, entry_id: str = ID
+    services: ServicesDep, principal: CurrentPrincipal, entry_id: str = ID()
 ) -> EntryOut:
     """One ledger entry with its evidence, decisions and appeal."""
     reply = await services.call(
@@ -186,20 +246,32 @@ async def list_rules(services: ServicesDep, principal: CurrentPrincipal) -> list
     reply = await services.call(
         services.personnel.ListRules, personnel_pb2.ListRulesRequest(), principal
     )
-    return [
-        RuleOut(
-            code=r.code,
-            name_zh=r.name_zh,
-            name_en=r.name_en,
-            points=r.points,
-            cap_per_period=r.cap_per_period or None,
-            trigger=r.trigger,
-            evidence_required=r.evidence_required,
-            approver_role=r.approver_role,
-            claimable=r.claimable,
-        )
-        for r in reply.rules
-    ]
+    return [_rule(r) for r in reply.rules]
+
+
+@router.put("/rules/{code}", response_model=RuleOut)
+async def update_rule(
+    body: RuleIn,
+    services: ServicesDep,
+    principal: Annotated[Principal, require_roles("county_admin")],
+    code: str = CODE(),
+) -> RuleOut:
+    """County admin: set a rule's points, cap per period, evidence, approver, claimability."""
+    r = await services.call(
+        services.personnel.UpdateRule,
+        personnel_pb2.UpdateRuleRequest(
+            rule=personnel_pb2.PointsRule(
+                code=code,
+                points=body.points,
+                cap_per_period=body.cap_per_period or "",
+                evidence_required=body.evidence_required,
+                approver_role=body.approver_role,
+                claimable=body.claimable,
+            )
+        ),
+        principal,
+    )
+    return _rule(r)
 
 
 @router.post("/claims", status_code=201, response_model=EntryOut)
@@ -232,7 +304,7 @@ async def decide_entry(
     services: ServicesDep,
     principal: Staff,
     idempotency_key: IdempotencyKey = None,
-    entry_id: str = ID,
+    entry_id: str = ID(),
 ) -> EntryOut:
     """Approve or reject a claim (its approver), appeal (the person), decide an appeal."""
     reply = await services.call(
@@ -273,7 +345,7 @@ async def dissolve_org_unit(
     services: ServicesDep,
     principal: Admin,
     idempotency_key: IdempotencyKey = None,
-    code: str = CODE,
+    code: str = CODE(),
 ) -> OrgUnitOut:
     """Dissolve a body (kept for history, frees a place under the cap)."""
     reply = await services.call(
@@ -345,7 +417,7 @@ async def register_person(
 
 @router.get("/people/{sub}", response_model=PersonOut)
 async def get_person(
-    services: ServicesDep, principal: CurrentPrincipal, sub: str = SUBP
+    services: ServicesDep, principal: CurrentPrincipal, sub: str = SUBP()
 ) -> PersonOut:
     """A member of staff with their assignments."""
     reply = await services.call(
@@ -379,7 +451,7 @@ async def end_assignment(
     services: ServicesDep,
     principal: Admin,
     idempotency_key: IdempotencyKey = None,
-    assignment_id: str = ID,
+    assignment_id: str = ID(),
 ) -> AssignmentOut:
     """End an assignment."""
     reply = await services.call(
@@ -410,7 +482,7 @@ async def open_period(
 
 @router.get("/periods/{year}", response_model=PeriodOut)
 async def get_period(
-    services: ServicesDep, principal: CurrentPrincipal, year: int = YEAR
+    services: ServicesDep, principal: CurrentPrincipal, year: int = YEAR()
 ) -> PeriodOut:
     """A period and its history."""
     reply = await services.call(
@@ -425,7 +497,7 @@ async def advance_period(
     services: ServicesDep,
     principal: Admin,
     idempotency_key: IdempotencyKey = None,
-    year: int = YEAR,
+    year: int = YEAR(),
 ) -> PeriodOut:
     """OPEN → SCORING → PUBLIC_NOTICE (公示) → APPEALS → FINAL (entries locked) → PAID."""
     reply = await services.call(
@@ -443,7 +515,7 @@ async def compute_distribution(
     services: ServicesDep,
     principal: Admin,
     idempotency_key: IdempotencyKey = None,
-    year: int = YEAR,
+    year: int = YEAR(),
 ) -> DistributionOut:
     """Split a pool by coefficient × points, to the fen, summing exactly (final periods)."""
     reply = await services.call(
@@ -463,7 +535,7 @@ async def compute_distribution(
 async def get_distribution(
     services: ServicesDep,
     principal: CurrentPrincipal,
-    distribution_id: str = ID,
+    distribution_id: str = ID(),
     format: Literal["json", "csv"] = Query("json"),
 ) -> DistributionOut | Response:
     """A distribution, line by line, as JSON or as CSV (``?format=csv``, text/csv)."""

@@ -3,6 +3,8 @@ appraisal, training and redeployment. The service authorises every call by the m
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Path, Query
 
 from township.stationed.v1 import stationed_pb2
@@ -21,6 +23,7 @@ from township_gateway.schemas_stationed import (
     DisbursementIn,
     LedgerEntryOut,
     MatrixOut,
+    MatrixRowIn,
     MatrixRowOut,
     OpinionIn,
     RedeploymentDecisionIn,
@@ -36,13 +39,38 @@ from township_gateway.schemas_stationed import (
 
 router = APIRouter(prefix="/api/v1/stationed", tags=["stationed"], responses=PROBLEM_RESPONSES)
 
-ID = Path(max_length=36, pattern=r"^[0-9a-fA-F-]{1,36}$")
-UNIT = Path(pattern=r"^[a-z][a-z0-9-]{1,30}$")
-TOWN = Query(None, pattern=r"^[a-z][a-z0-9-]{1,30}$", description="County users: the unit's town")
+
+def ID() -> Any:
+    """A fresh parameter declaration (FastAPI mutates them: one per route)."""
+    return Path(max_length=36, pattern=r"^[0-9a-fA-F-]{1,36}$")
+
+
+def UNIT() -> Any:
+    """A fresh parameter declaration (FastAPI mutates them: one per route)."""
+    return Path(pattern=r"^[a-z][a-z0-9-]{1,30}$")
+
+
+def TOWN() -> Any:
+    """A fresh parameter declaration (FastAPI mutates them: one per route)."""
+    return Query(
+        None, pattern=r"^[a-z][a-z0-9-]{1,30}$", description="County users: the unit's town"
+    )
 
 
 def _ref(unit: str, township: str | None) -> stationed_pb2.UnitRef:
     return stationed_pb2.UnitRef(township=township or "", unit=unit)
+
+
+def _matrix(m: stationed_pb2.Matrix) -> MatrixOut:
+    return MatrixOut(
+        township=m.township,
+        rows=[
+            MatrixRowOut(
+                function=r.function, decides=r.decides, advises=r.advises, informed=r.informed
+            )
+            for r in m.rows
+        ],
+    )
 
 
 def _staff(s: stationed_pb2.Staff) -> StaffOut:
@@ -132,7 +160,7 @@ async def list_units(services: ServicesDep, principal: CurrentPrincipal) -> list
 
 @router.get("/matrix", response_model=MatrixOut)
 async def get_matrix(
-    services: ServicesDep, principal: CurrentPrincipal, township: str | None = TOWN
+    services: ServicesDep, principal: CurrentPrincipal, township: str | None = TOWN()
 ) -> MatrixOut:
     """The responsibility matrix: per function, who decides, advises, is informed."""
     reply = await services.call(
@@ -140,15 +168,31 @@ async def get_matrix(
         stationed_pb2.GetMatrixRequest(township=township or ""),
         principal,
     )
-    return MatrixOut(
-        township=reply.township,
-        rows=[
-            MatrixRowOut(
-                function=r.function, decides=r.decides, advises=r.advises, informed=r.informed
-            )
-            for r in reply.rows
-        ],
+    return _matrix(reply)
+
+
+@router.put("/matrix/{function}", response_model=MatrixOut)
+async def set_matrix_row(
+    body: MatrixRowIn,
+    services: ServicesDep,
+    principal: CurrentPrincipal,
+    function: str = Path(pattern=r"^[a-z_]{1,32}$"),
+) -> MatrixOut:
+    """County admin: configure who decides, advises and is informed for one function."""
+    reply = await services.call(
+        services.stationed.SetMatrixRow,
+        stationed_pb2.SetMatrixRowRequest(
+            township=body.township,
+            row=stationed_pb2.MatrixRow(
+                function=function,
+                decides=body.decides,
+                advises=body.advises,
+                informed=body.informed,
+            ),
+        ),
+        principal,
     )
+    return _matrix(reply)
 
 
 # staff -----------------------------------------------------------------------------------
@@ -158,7 +202,7 @@ async def second_staff(
     services: ServicesDep,
     principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
-    unit: str = UNIT,
+    unit: str = UNIT(),
 ) -> StaffOut:
     """Hiring (county department): second a person to the unit; personnel registers them."""
     reply = await services.call(
@@ -180,8 +224,8 @@ async def second_staff(
 async def list_staff(
     services: ServicesDep,
     principal: CurrentPrincipal,
-    unit: str = UNIT,
-    township: str | None = TOWN,
+    unit: str = UNIT(),
+    township: str | None = TOWN(),
 ) -> list[StaffOut]:
     """The unit's people (current and former)."""
     reply = await services.call(
@@ -199,7 +243,7 @@ async def open_budget_line(
     services: ServicesDep,
     principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
-    unit: str = UNIT,
+    unit: str = UNIT(),
 ) -> BudgetLineOut:
     """City finance allocates a yearly line (again: a top-up, a new ledger entry)."""
     reply = await services.call(
@@ -222,8 +266,8 @@ async def open_budget_line(
 async def list_budget_lines(
     services: ServicesDep,
     principal: CurrentPrincipal,
-    unit: str = UNIT,
-    township: str | None = TOWN,
+    unit: str = UNIT(),
+    township: str | None = TOWN(),
     year: int = Query(0, ge=0, le=2100),
 ) -> list[BudgetLineOut]:
     """The unit's budget lines with their ledgers."""
@@ -237,7 +281,7 @@ async def list_budget_lines(
 
 @router.get("/budget-lines/{line_id}", response_model=BudgetLineOut)
 async def get_budget_line(
-    services: ServicesDep, principal: CurrentPrincipal, line_id: str = ID
+    services: ServicesDep, principal: CurrentPrincipal, line_id: str = ID()
 ) -> BudgetLineOut:
     """A budget line: allocated, disbursed, remaining, and every movement."""
     reply = await services.call(
@@ -254,7 +298,7 @@ async def disburse(
     services: ServicesDep,
     principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
-    line_id: str = ID,
+    line_id: str = ID(),
 ) -> LedgerEntryOut:
     """The township pays out; above what remains is refused (409 over-budget)."""
     reply = await services.call(
@@ -272,7 +316,7 @@ async def correct_entry(
     services: ServicesDep,
     principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
-    entry_id: str = ID,
+    entry_id: str = ID(),
 ) -> LedgerEntryOut:
     """Correct a movement with a new signed entry (the ledger is never edited)."""
     reply = await services.call(
@@ -315,8 +359,8 @@ async def record_attendance(
 async def attendance_report(
     services: ServicesDep,
     principal: CurrentPrincipal,
-    unit: str = UNIT,
-    township: str | None = TOWN,
+    unit: str = UNIT(),
+    township: str | None = TOWN(),
     year: int = Query(ge=2000, le=2100),
     quarter: int = Query(ge=1, le=4),
 ) -> AttendanceReportOut:
@@ -376,8 +420,8 @@ async def submit_appraisal(
 async def list_appraisals(
     services: ServicesDep,
     principal: CurrentPrincipal,
-    unit: str = UNIT,
-    township: str | None = TOWN,
+    unit: str = UNIT(),
+    township: str | None = TOWN(),
 ) -> list[AppraisalOut]:
     """The unit's appraisals (the township's, visible to the department)."""
     reply = await services.call(
@@ -417,7 +461,7 @@ async def record_training(
     services: ServicesDep,
     principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
-    unit: str = UNIT,
+    unit: str = UNIT(),
 ) -> TrainingOut:
     """The county department records professional training (a township may not)."""
     reply = await services.call(
@@ -439,8 +483,8 @@ async def record_training(
 async def list_training(
     services: ServicesDep,
     principal: CurrentPrincipal,
-    unit: str = UNIT,
-    township: str | None = TOWN,
+    unit: str = UNIT(),
+    township: str | None = TOWN(),
 ) -> list[TrainingOut]:
     """The unit's training records."""
     reply = await services.call(
@@ -458,7 +502,7 @@ async def propose_redeployment(
     services: ServicesDep,
     principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
-    unit: str = UNIT,
+    unit: str = UNIT(),
 ) -> RedeploymentOut:
     """The county department proposes a redeployment (调配)."""
     reply = await services.call(
@@ -478,7 +522,7 @@ async def propose_redeployment(
 
 @router.get("/redeployments/{redeployment_id}", response_model=RedeploymentOut)
 async def get_redeployment(
-    services: ServicesDep, principal: CurrentPrincipal, redeployment_id: str = ID
+    services: ServicesDep, principal: CurrentPrincipal, redeployment_id: str = ID()
 ) -> RedeploymentOut:
     """A redeployment with its history."""
     reply = await services.call(
@@ -495,7 +539,7 @@ async def give_opinion(
     services: ServicesDep,
     principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
-    redeployment_id: str = ID,
+    redeployment_id: str = ID(),
 ) -> RedeploymentOut:
     """The township agrees or objects."""
     reply = await services.call(
@@ -513,7 +557,7 @@ async def decide_redeployment(
     services: ServicesDep,
     principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
-    redeployment_id: str = ID,
+    redeployment_id: str = ID(),
 ) -> RedeploymentOut:
     """The county decides: confirm (effective on a date) or withdraw."""
     reply = await services.call(

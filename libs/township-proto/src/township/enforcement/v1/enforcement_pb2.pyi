@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from township.common.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -90,3 +91,2246 @@ class ListEntrustmentsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListEntrustmentsResponse: _TypeAlias = ListEntrustmentsResponse  # noqa: Y015
+
+@_typing.final
+class ListItemsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    township_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        township_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListItemsRequest: _TypeAlias = ListItemsRequest  # noqa: Y015
+
+@_typing.final
+class DiscretionBand(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEVEL_FIELD_NUMBER: _builtins.int
+    MIN_FINE_FIELD_NUMBER: _builtins.int
+    MAX_FINE_FIELD_NUMBER: _builtins.int
+    OTHER_PENALTIES_FIELD_NUMBER: _builtins.int
+    level: _builtins.str
+    min_fine: _builtins.str
+    max_fine: _builtins.str
+    @_builtins.property
+    def other_penalties(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        level: _builtins.str = ...,
+        min_fine: _builtins.str = ...,
+        max_fine: _builtins.str = ...,
+        other_penalties: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["level", b"level", "max_fine", b"max_fine", "min_fine", b"min_fine", "other_penalties", b"other_penalties"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DiscretionBand: _TypeAlias = DiscretionBand  # noqa: Y015
+
+@_typing.final
+class EnforcementItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    NAME_ZH_FIELD_NUMBER: _builtins.int
+    NAME_EN_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    LEGAL_BASIS_FIELD_NUMBER: _builtins.int
+    BANDS_FIELD_NUMBER: _builtins.int
+    ENTRUSTMENT_DOCUMENT_FIELD_NUMBER: _builtins.int
+    JOINT_WITH_MARKET_SUPERVISION_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    name_zh: _builtins.str
+    name_en: _builtins.str
+    category: _builtins.str
+    """statutory_township | market_supervision | entrusted"""
+    department: _builtins.str
+    legal_basis: _builtins.str
+    entrustment_document: _builtins.str
+    """entrusted items: the document in force today"""
+    joint_with_market_supervision: _builtins.bool
+    @_builtins.property
+    def bands(self) -> _containers.RepeatedCompositeFieldContainer[Global___DiscretionBand]: ...
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        name_zh: _builtins.str = ...,
+        name_en: _builtins.str = ...,
+        category: _builtins.str = ...,
+        department: _builtins.str = ...,
+        legal_basis: _builtins.str = ...,
+        bands: _abc.Iterable[Global___DiscretionBand] | None = ...,
+        entrustment_document: _builtins.str = ...,
+        joint_with_market_supervision: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bands", b"bands", "category", b"category", "code", b"code", "department", b"department", "entrustment_document", b"entrustment_document", "joint_with_market_supervision", b"joint_with_market_supervision", "legal_basis", b"legal_basis", "name_en", b"name_en", "name_zh", b"name_zh"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnforcementItem: _TypeAlias = EnforcementItem  # noqa: Y015
+
+@_typing.final
+class ListItemsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___EnforcementItem]: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___EnforcementItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListItemsResponse: _TypeAlias = ListItemsResponse  # noqa: Y015
+
+@_typing.final
+class Complainant(_message.Message):
+    """---------------------------------------------------------------- complaints"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIRST_NAME_FIELD_NUMBER: _builtins.int
+    LAST_NAME_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    DEVICE_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    first_name: _builtins.str
+    last_name: _builtins.str
+    email: _builtins.str
+    phone: _builtins.str
+    device_id: _builtins.str
+    account_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        first_name: _builtins.str = ...,
+        last_name: _builtins.str = ...,
+        email: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        device_id: _builtins.str = ...,
+        account_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "device_id", b"device_id", "email", b"email", "first_name", b"first_name", "last_name", b"last_name", "phone", b"phone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Complainant: _TypeAlias = Complainant  # noqa: Y015
+
+@_typing.final
+class SubmitComplaintRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class AttributesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    SERVICE_CODE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    ADDRESS_ID_FIELD_NUMBER: _builtins.int
+    LAT_FIELD_NUMBER: _builtins.int
+    LONG_FIELD_NUMBER: _builtins.int
+    MEDIA_URL_FIELD_NUMBER: _builtins.int
+    ATTRIBUTES_FIELD_NUMBER: _builtins.int
+    COMPLAINANT_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    township_id: _builtins.str
+    """public calls only; staff calls use the caller's township"""
+    service_code: _builtins.str
+    description: _builtins.str
+    address: _builtins.str
+    address_id: _builtins.str
+    lat: _builtins.str
+    long: _builtins.str
+    media_url: _builtins.str
+    channel: _builtins.str
+    """open311 | phone | window | staff"""
+    @_builtins.property
+    def attributes(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """multivaluelist values joined by "," """
+
+    @_builtins.property
+    def complainant(self) -> Global___Complainant: ...
+    def __init__(
+        self,
+        *,
+        township_id: _builtins.str = ...,
+        service_code: _builtins.str = ...,
+        description: _builtins.str = ...,
+        address: _builtins.str = ...,
+        address_id: _builtins.str = ...,
+        lat: _builtins.str = ...,
+        long: _builtins.str = ...,
+        media_url: _builtins.str = ...,
+        attributes: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        complainant: Global___Complainant | None = ...,
+        channel: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["complainant", b"complainant"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "address_id", b"address_id", "attributes", b"attributes", "channel", b"channel", "complainant", b"complainant", "description", b"description", "lat", b"lat", "long", b"long", "media_url", b"media_url", "service_code", b"service_code", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitComplaintRequest: _TypeAlias = SubmitComplaintRequest  # noqa: Y015
+
+@_typing.final
+class FeedbackEntry(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    at: _builtins.str
+    text: _builtins.str
+    by: _builtins.str
+    def __init__(
+        self,
+        *,
+        at: _builtins.str = ...,
+        text: _builtins.str = ...,
+        by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "by", b"by", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FeedbackEntry: _TypeAlias = FeedbackEntry  # noqa: Y015
+
+@_typing.final
+class Complaint(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class AttributesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ID_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    TOKEN_FIELD_NUMBER: _builtins.int
+    SERVICE_CODE_FIELD_NUMBER: _builtins.int
+    SERVICE_NAME_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    LAT_FIELD_NUMBER: _builtins.int
+    LONG_FIELD_NUMBER: _builtins.int
+    COMPLAINANT_FIELD_NUMBER: _builtins.int
+    REAL_NAME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    RECEIVED_AT_FIELD_NUMBER: _builtins.int
+    ACCEPTANCE_DUE_FIELD_NUMBER: _builtins.int
+    FEEDBACK_FIELD_NUMBER: _builtins.int
+    SERVICE_NOTICE_FIELD_NUMBER: _builtins.int
+    ATTRIBUTES_FIELD_NUMBER: _builtins.int
+    OVERDUE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    township_id: _builtins.str
+    token: _builtins.str
+    service_code: _builtins.str
+    service_name: _builtins.str
+    channel: _builtins.str
+    state: _builtins.str
+    """RECEIVED | ACCEPTED | REJECTED"""
+    description: _builtins.str
+    address: _builtins.str
+    lat: _builtins.str
+    long: _builtins.str
+    real_name: _builtins.bool
+    reason: _builtins.str
+    case_id: _builtins.str
+    received_at: _builtins.str
+    acceptance_due: _builtins.str
+    service_notice: _builtins.str
+    overdue: _builtins.bool
+    """not accepted or rejected within the 7 working days"""
+    @_builtins.property
+    def complainant(self) -> Global___Complainant:
+        """staff view only"""
+
+    @_builtins.property
+    def feedback(self) -> _containers.RepeatedCompositeFieldContainer[Global___FeedbackEntry]: ...
+    @_builtins.property
+    def attributes(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        township_id: _builtins.str = ...,
+        token: _builtins.str = ...,
+        service_code: _builtins.str = ...,
+        service_name: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        state: _builtins.str = ...,
+        description: _builtins.str = ...,
+        address: _builtins.str = ...,
+        lat: _builtins.str = ...,
+        long: _builtins.str = ...,
+        complainant: Global___Complainant | None = ...,
+        real_name: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        received_at: _builtins.str = ...,
+        acceptance_due: _builtins.str = ...,
+        feedback: _abc.Iterable[Global___FeedbackEntry] | None = ...,
+        service_notice: _builtins.str = ...,
+        attributes: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        overdue: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["complainant", b"complainant"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acceptance_due", b"acceptance_due", "address", b"address", "attributes", b"attributes", "case_id", b"case_id", "channel", b"channel", "complainant", b"complainant", "description", b"description", "feedback", b"feedback", "id", b"id", "lat", b"lat", "long", b"long", "overdue", b"overdue", "real_name", b"real_name", "reason", b"reason", "received_at", b"received_at", "service_code", b"service_code", "service_name", b"service_name", "service_notice", b"service_notice", "state", b"state", "token", b"token", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Complaint: _TypeAlias = Complaint  # noqa: Y015
+
+@_typing.final
+class GetComplaintRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetComplaintRequest: _TypeAlias = GetComplaintRequest  # noqa: Y015
+
+@_typing.final
+class ListComplaintsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    state: _builtins.str
+    @_builtins.property
+    def page(self) -> _common_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        page: _common_pb2.PageRequest | None = ...,
+        state: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListComplaintsRequest: _TypeAlias = ListComplaintsRequest  # noqa: Y015
+
+@_typing.final
+class ListComplaintsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMPLAINTS_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def complaints(self) -> _containers.RepeatedCompositeFieldContainer[Global___Complaint]: ...
+    @_builtins.property
+    def page(self) -> _common_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        complaints: _abc.Iterable[Global___Complaint] | None = ...,
+        page: _common_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaints", b"complaints", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListComplaintsResponse: _TypeAlias = ListComplaintsResponse  # noqa: Y015
+
+@_typing.final
+class DecideComplaintRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ACCEPT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    FEEDBACK_FIELD_NUMBER: _builtins.int
+    DEPARTMENTS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    accept: _builtins.bool
+    reason: _builtins.str
+    """rejection reason / acceptance note"""
+    item_code: _builtins.str
+    """on acceptance: the item the clue concerns"""
+    feedback: _builtins.str
+    """text sent back to a real-name complainant"""
+    @_builtins.property
+    def departments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """joint enforcement partners for the clue"""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        accept: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        feedback: _builtins.str = ...,
+        departments: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept", b"accept", "departments", b"departments", "feedback", b"feedback", "id", b"id", "item_code", b"item_code", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideComplaintRequest: _TypeAlias = DecideComplaintRequest  # noqa: Y015
+
+@_typing.final
+class AttributeValue(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttributeValue: _TypeAlias = AttributeValue  # noqa: Y015
+
+@_typing.final
+class ServiceAttribute(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    VARIABLE_FIELD_NUMBER: _builtins.int
+    DATATYPE_FIELD_NUMBER: _builtins.int
+    REQUIRED_FIELD_NUMBER: _builtins.int
+    DATATYPE_DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ORDER_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    VALUES_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    variable: _builtins.bool
+    datatype: _builtins.str
+    required: _builtins.bool
+    datatype_description: _builtins.str
+    order: _builtins.int
+    description: _builtins.str
+    @_builtins.property
+    def values(self) -> _containers.RepeatedCompositeFieldContainer[Global___AttributeValue]: ...
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        variable: _builtins.bool = ...,
+        datatype: _builtins.str = ...,
+        required: _builtins.bool = ...,
+        datatype_description: _builtins.str = ...,
+        order: _builtins.int = ...,
+        description: _builtins.str = ...,
+        values: _abc.Iterable[Global___AttributeValue] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "datatype", b"datatype", "datatype_description", b"datatype_description", "description", b"description", "order", b"order", "required", b"required", "values", b"values", "variable", b"variable"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ServiceAttribute: _TypeAlias = ServiceAttribute  # noqa: Y015
+
+@_typing.final
+class ComplaintService(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICE_CODE_FIELD_NUMBER: _builtins.int
+    SERVICE_NAME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    METADATA_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    KEYWORDS_FIELD_NUMBER: _builtins.int
+    GROUP_FIELD_NUMBER: _builtins.int
+    ATTRIBUTES_FIELD_NUMBER: _builtins.int
+    service_code: _builtins.str
+    service_name: _builtins.str
+    description: _builtins.str
+    metadata: _builtins.bool
+    type: _builtins.str
+    group: _builtins.str
+    @_builtins.property
+    def keywords(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def attributes(self) -> _containers.RepeatedCompositeFieldContainer[Global___ServiceAttribute]: ...
+    def __init__(
+        self,
+        *,
+        service_code: _builtins.str = ...,
+        service_name: _builtins.str = ...,
+        description: _builtins.str = ...,
+        metadata: _builtins.bool = ...,
+        type: _builtins.str = ...,
+        keywords: _abc.Iterable[_builtins.str] | None = ...,
+        group: _builtins.str = ...,
+        attributes: _abc.Iterable[Global___ServiceAttribute] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attributes", b"attributes", "description", b"description", "group", b"group", "keywords", b"keywords", "metadata", b"metadata", "service_code", b"service_code", "service_name", b"service_name", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ComplaintService: _TypeAlias = ComplaintService  # noqa: Y015
+
+@_typing.final
+class ListComplaintServicesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    township_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        township_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListComplaintServicesRequest: _TypeAlias = ListComplaintServicesRequest  # noqa: Y015
+
+@_typing.final
+class ListComplaintServicesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def services(self) -> _containers.RepeatedCompositeFieldContainer[Global___ComplaintService]: ...
+    def __init__(
+        self,
+        *,
+        services: _abc.Iterable[Global___ComplaintService] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["services", b"services"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListComplaintServicesResponse: _TypeAlias = ListComplaintServicesResponse  # noqa: Y015
+
+@_typing.final
+class GetComplaintServiceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    SERVICE_CODE_FIELD_NUMBER: _builtins.int
+    township_id: _builtins.str
+    service_code: _builtins.str
+    def __init__(
+        self,
+        *,
+        township_id: _builtins.str = ...,
+        service_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["service_code", b"service_code", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetComplaintServiceRequest: _TypeAlias = GetComplaintServiceRequest  # noqa: Y015
+
+@_typing.final
+class ListPublicRequestsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    IDS_FIELD_NUMBER: _builtins.int
+    SERVICE_CODE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    TOKEN_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    township_id: _builtins.str
+    service_code: _builtins.str
+    start: _builtins.str
+    """ISO 8601 instant"""
+    end: _builtins.str
+    status: _builtins.str
+    """open | closed | "" """
+    token: _builtins.str
+    limit: _builtins.int
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        township_id: _builtins.str = ...,
+        ids: _abc.Iterable[_builtins.str] | None = ...,
+        service_code: _builtins.str = ...,
+        start: _builtins.str = ...,
+        end: _builtins.str = ...,
+        status: _builtins.str = ...,
+        token: _builtins.str = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "ids", b"ids", "limit", b"limit", "service_code", b"service_code", "start", b"start", "status", b"status", "token", b"token", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPublicRequestsRequest: _TypeAlias = ListPublicRequestsRequest  # noqa: Y015
+
+@_typing.final
+class PublicRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICE_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    STATUS_NOTES_FIELD_NUMBER: _builtins.int
+    SERVICE_NAME_FIELD_NUMBER: _builtins.int
+    SERVICE_CODE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    AGENCY_RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    SERVICE_NOTICE_FIELD_NUMBER: _builtins.int
+    REQUESTED_DATETIME_FIELD_NUMBER: _builtins.int
+    UPDATED_DATETIME_FIELD_NUMBER: _builtins.int
+    EXPECTED_DATETIME_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    ADDRESS_ID_FIELD_NUMBER: _builtins.int
+    ZIPCODE_FIELD_NUMBER: _builtins.int
+    LAT_FIELD_NUMBER: _builtins.int
+    LONG_FIELD_NUMBER: _builtins.int
+    MEDIA_URL_FIELD_NUMBER: _builtins.int
+    TOKEN_FIELD_NUMBER: _builtins.int
+    service_request_id: _builtins.str
+    status: _builtins.str
+    status_notes: _builtins.str
+    service_name: _builtins.str
+    service_code: _builtins.str
+    description: _builtins.str
+    agency_responsible: _builtins.str
+    service_notice: _builtins.str
+    requested_datetime: _builtins.str
+    updated_datetime: _builtins.str
+    expected_datetime: _builtins.str
+    address: _builtins.str
+    address_id: _builtins.str
+    zipcode: _builtins.str
+    lat: _builtins.str
+    long: _builtins.str
+    media_url: _builtins.str
+    token: _builtins.str
+    def __init__(
+        self,
+        *,
+        service_request_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        status_notes: _builtins.str = ...,
+        service_name: _builtins.str = ...,
+        service_code: _builtins.str = ...,
+        description: _builtins.str = ...,
+        agency_responsible: _builtins.str = ...,
+        service_notice: _builtins.str = ...,
+        requested_datetime: _builtins.str = ...,
+        updated_datetime: _builtins.str = ...,
+        expected_datetime: _builtins.str = ...,
+        address: _builtins.str = ...,
+        address_id: _builtins.str = ...,
+        zipcode: _builtins.str = ...,
+        lat: _builtins.str = ...,
+        long: _builtins.str = ...,
+        media_url: _builtins.str = ...,
+        token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "address_id", b"address_id", "agency_responsible", b"agency_responsible", "description", b"description", "expected_datetime", b"expected_datetime", "lat", b"lat", "long", b"long", "media_url", b"media_url", "requested_datetime", b"requested_datetime", "service_code", b"service_code", "service_name", b"service_name", "service_notice", b"service_notice", "service_request_id", b"service_request_id", "status", b"status", "status_notes", b"status_notes", "token", b"token", "updated_datetime", b"updated_datetime", "zipcode", b"zipcode"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublicRequest: _TypeAlias = PublicRequest  # noqa: Y015
+
+@_typing.final
+class ListPublicRequestsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUESTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def requests(self) -> _containers.RepeatedCompositeFieldContainer[Global___PublicRequest]: ...
+    def __init__(
+        self,
+        *,
+        requests: _abc.Iterable[Global___PublicRequest] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["requests", b"requests"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPublicRequestsResponse: _TypeAlias = ListPublicRequestsResponse  # noqa: Y015
+
+@_typing.final
+class ListOfficersRequest(_message.Message):
+    """---------------------------------------------------------------- cases"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOfficersRequest: _TypeAlias = ListOfficersRequest  # noqa: Y015
+
+@_typing.final
+class Officer(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUB_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_FIELD_NUMBER: _builtins.int
+    SEEN_AT_FIELD_NUMBER: _builtins.int
+    sub: _builtins.str
+    name: _builtins.str
+    certificate: _builtins.str
+    seen_at: _builtins.str
+    def __init__(
+        self,
+        *,
+        sub: _builtins.str = ...,
+        name: _builtins.str = ...,
+        certificate: _builtins.str = ...,
+        seen_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate", b"certificate", "name", b"name", "seen_at", b"seen_at", "sub", b"sub"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Officer: _TypeAlias = Officer  # noqa: Y015
+
+@_typing.final
+class ListOfficersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OFFICERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def officers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Officer]: ...
+    def __init__(
+        self,
+        *,
+        officers: _abc.Iterable[Global___Officer] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["officers", b"officers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOfficersResponse: _TypeAlias = ListOfficersResponse  # noqa: Y015
+
+@_typing.final
+class Evidence(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    MEDIA_TYPE_FIELD_NUMBER: _builtins.int
+    SIZE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    sha256: _builtins.str
+    media_type: _builtins.str
+    size: _builtins.int
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        sha256: _builtins.str = ...,
+        media_type: _builtins.str = ...,
+        size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["media_type", b"media_type", "name", b"name", "sha256", b"sha256", "size", b"size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Evidence: _TypeAlias = Evidence  # noqa: Y015
+
+@_typing.final
+class Party(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    ID_NUMBER_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    kind: _builtins.str
+    """person | organisation"""
+    id_number: _builtins.str
+    """resident ID or unified social credit code"""
+    address: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        id_number: _builtins.str = ...,
+        address: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "id_number", b"id_number", "kind", b"kind", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Party: _TypeAlias = Party  # noqa: Y015
+
+@_typing.final
+class OpenCaseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    PARTY_FIELD_NUMBER: _builtins.int
+    DEPARTMENTS_FIELD_NUMBER: _builtins.int
+    item_code: _builtins.str
+    source: _builtins.str
+    """referral | complaint | inspection"""
+    summary: _builtins.str
+    @_builtins.property
+    def party(self) -> Global___Party: ...
+    @_builtins.property
+    def departments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        item_code: _builtins.str = ...,
+        source: _builtins.str = ...,
+        summary: _builtins.str = ...,
+        party: Global___Party | None = ...,
+        departments: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["party", b"party"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["departments", b"departments", "item_code", b"item_code", "party", b"party", "source", b"source", "summary", b"summary"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenCaseRequest: _TypeAlias = OpenCaseRequest  # noqa: Y015
+
+@_typing.final
+class RecordEntry(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SEQ_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    FROM_STATE_FIELD_NUMBER: _builtins.int
+    TO_STATE_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    ACTOR_CERTIFICATE_FIELD_NUMBER: _builtins.int
+    OFFICERS_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    seq: _builtins.int
+    action: _builtins.str
+    from_state: _builtins.str
+    to_state: _builtins.str
+    actor: _builtins.str
+    actor_certificate: _builtins.str
+    note: _builtins.str
+    at: _builtins.str
+    @_builtins.property
+    def officers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evidence]: ...
+    def __init__(
+        self,
+        *,
+        seq: _builtins.int = ...,
+        action: _builtins.str = ...,
+        from_state: _builtins.str = ...,
+        to_state: _builtins.str = ...,
+        actor: _builtins.str = ...,
+        actor_certificate: _builtins.str = ...,
+        officers: _abc.Iterable[_builtins.str] | None = ...,
+        evidence: _abc.Iterable[Global___Evidence] | None = ...,
+        note: _builtins.str = ...,
+        at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "actor_certificate", b"actor_certificate", "at", b"at", "evidence", b"evidence", "from_state", b"from_state", "note", b"note", "officers", b"officers", "seq", b"seq", "to_state", b"to_state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordEntry: _TypeAlias = RecordEntry  # noqa: Y015
+
+@_typing.final
+class Decision(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    FINE_FIELD_NUMBER: _builtins.int
+    BAND_FIELD_NUMBER: _builtins.int
+    OTHER_PENALTIES_FIELD_NUMBER: _builtins.int
+    DECISION_NO_FIELD_NUMBER: _builtins.int
+    DECIDED_ON_FIELD_NUMBER: _builtins.int
+    REASONING_FIELD_NUMBER: _builtins.int
+    REVOKED_ON_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """penalty | no_penalty | transfer"""
+    fine: _builtins.str
+    band: _builtins.str
+    decision_no: _builtins.str
+    decided_on: _builtins.str
+    reasoning: _builtins.str
+    revoked_on: _builtins.str
+    """revoked by reconsideration, litigation or the organ itself"""
+    @_builtins.property
+    def other_penalties(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        fine: _builtins.str = ...,
+        band: _builtins.str = ...,
+        other_penalties: _abc.Iterable[_builtins.str] | None = ...,
+        decision_no: _builtins.str = ...,
+        decided_on: _builtins.str = ...,
+        reasoning: _builtins.str = ...,
+        revoked_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["band", b"band", "decided_on", b"decided_on", "decision_no", b"decision_no", "fine", b"fine", "kind", b"kind", "other_penalties", b"other_penalties", "reasoning", b"reasoning", "revoked_on", b"revoked_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Decision: _TypeAlias = Decision  # noqa: Y015
+
+@_typing.final
+class Transfer(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAGE_FIELD_NUMBER: _builtins.int
+    PROPOSED_AT_FIELD_NUMBER: _builtins.int
+    HEAD_DECIDED_AT_FIELD_NUMBER: _builtins.int
+    SENT_AT_FIELD_NUMBER: _builtins.int
+    RECEIVED_AT_FIELD_NUMBER: _builtins.int
+    POLICE_DECIDED_AT_FIELD_NUMBER: _builtins.int
+    POLICE_DECISION_FIELD_NUMBER: _builtins.int
+    RECEIVING_AGENCY_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    stage: _builtins.str
+    proposed_at: _builtins.str
+    head_decided_at: _builtins.str
+    sent_at: _builtins.str
+    received_at: _builtins.str
+    police_decided_at: _builtins.str
+    police_decision: _builtins.str
+    receiving_agency: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        stage: _builtins.str = ...,
+        proposed_at: _builtins.str = ...,
+        head_decided_at: _builtins.str = ...,
+        sent_at: _builtins.str = ...,
+        received_at: _builtins.str = ...,
+        police_decided_at: _builtins.str = ...,
+        police_decision: _builtins.str = ...,
+        receiving_agency: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["head_decided_at", b"head_decided_at", "note", b"note", "police_decided_at", b"police_decided_at", "police_decision", b"police_decision", "proposed_at", b"proposed_at", "received_at", b"received_at", "receiving_agency", b"receiving_agency", "sent_at", b"sent_at", "stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Transfer: _TypeAlias = Transfer  # noqa: Y015
+
+@_typing.final
+class Deadline(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    DUE_FIELD_NUMBER: _builtins.int
+    BREACHED_FIELD_NUMBER: _builtins.int
+    WARNING_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    due: _builtins.str
+    breached: _builtins.bool
+    warning: _builtins.bool
+    """close to its due date"""
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        due: _builtins.str = ...,
+        breached: _builtins.bool = ...,
+        warning: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breached", b"breached", "due", b"due", "kind", b"kind", "warning", b"warning"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Deadline: _TypeAlias = Deadline  # noqa: Y015
+
+@_typing.final
+class Case(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    CASE_NO_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    ITEM_NAME_FIELD_NUMBER: _builtins.int
+    ITEM_CATEGORY_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    COMPLAINT_ID_FIELD_NUMBER: _builtins.int
+    INSPECTION_ID_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    PARTY_FIELD_NUMBER: _builtins.int
+    DEPARTMENTS_FIELD_NUMBER: _builtins.int
+    OFFICERS_FIELD_NUMBER: _builtins.int
+    RECUSED_FIELD_NUMBER: _builtins.int
+    FILED_ON_FIELD_NUMBER: _builtins.int
+    DECISION_DUE_FIELD_NUMBER: _builtins.int
+    REVIEW_PASSED_FIELD_NUMBER: _builtins.int
+    NOTICE_ON_FIELD_NUMBER: _builtins.int
+    HEARING_WAIVED_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    SERVED_ON_FIELD_NUMBER: _builtins.int
+    PUBLICATION_FIELD_NUMBER: _builtins.int
+    PAID_FIELD_NUMBER: _builtins.int
+    SURCHARGE_FIELD_NUMBER: _builtins.int
+    TRANSFER_FIELD_NUMBER: _builtins.int
+    CLOSED_ON_FIELD_NUMBER: _builtins.int
+    RECORD_FIELD_NUMBER: _builtins.int
+    DEADLINES_FIELD_NUMBER: _builtins.int
+    ENTRUSTMENT_DOCUMENT_FIELD_NUMBER: _builtins.int
+    HEARING_ON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    township_id: _builtins.str
+    case_no: _builtins.str
+    item_code: _builtins.str
+    item_name: _builtins.str
+    item_category: _builtins.str
+    state: _builtins.str
+    source: _builtins.str
+    complaint_id: _builtins.str
+    inspection_id: _builtins.str
+    summary: _builtins.str
+    filed_on: _builtins.str
+    decision_due: _builtins.str
+    review_passed: _builtins.bool
+    notice_on: _builtins.str
+    hearing_waived: _builtins.bool
+    served_on: _builtins.str
+    publication: _builtins.str
+    """"" | PUBLISHED | RETRACTED"""
+    paid: _builtins.str
+    surcharge: _builtins.str
+    closed_on: _builtins.str
+    entrustment_document: _builtins.str
+    hearing_on: _builtins.str
+    @_builtins.property
+    def party(self) -> Global___Party: ...
+    @_builtins.property
+    def departments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def officers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def recused(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def decision(self) -> Global___Decision: ...
+    @_builtins.property
+    def transfer(self) -> Global___Transfer: ...
+    @_builtins.property
+    def record(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecordEntry]: ...
+    @_builtins.property
+    def deadlines(self) -> _containers.RepeatedCompositeFieldContainer[Global___Deadline]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        township_id: _builtins.str = ...,
+        case_no: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        item_name: _builtins.str = ...,
+        item_category: _builtins.str = ...,
+        state: _builtins.str = ...,
+        source: _builtins.str = ...,
+        complaint_id: _builtins.str = ...,
+        inspection_id: _builtins.str = ...,
+        summary: _builtins.str = ...,
+        party: Global___Party | None = ...,
+        departments: _abc.Iterable[_builtins.str] | None = ...,
+        officers: _abc.Iterable[_builtins.str] | None = ...,
+        recused: _abc.Iterable[_builtins.str] | None = ...,
+        filed_on: _builtins.str = ...,
+        decision_due: _builtins.str = ...,
+        review_passed: _builtins.bool = ...,
+        notice_on: _builtins.str = ...,
+        hearing_waived: _builtins.bool = ...,
+        decision: Global___Decision | None = ...,
+        served_on: _builtins.str = ...,
+        publication: _builtins.str = ...,
+        paid: _builtins.str = ...,
+        surcharge: _builtins.str = ...,
+        transfer: Global___Transfer | None = ...,
+        closed_on: _builtins.str = ...,
+        record: _abc.Iterable[Global___RecordEntry] | None = ...,
+        deadlines: _abc.Iterable[Global___Deadline] | None = ...,
+        entrustment_document: _builtins.str = ...,
+        hearing_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "party", b"party", "transfer", b"transfer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_no", b"case_no", "closed_on", b"closed_on", "complaint_id", b"complaint_id", "deadlines", b"deadlines", "decision", b"decision", "decision_due", b"decision_due", "departments", b"departments", "entrustment_document", b"entrustment_document", "filed_on", b"filed_on", "hearing_on", b"hearing_on", "hearing_waived", b"hearing_waived", "id", b"id", "inspection_id", b"inspection_id", "item_category", b"item_category", "item_code", b"item_code", "item_name", b"item_name", "notice_on", b"notice_on", "officers", b"officers", "paid", b"paid", "party", b"party", "publication", b"publication", "record", b"record", "recused", b"recused", "review_passed", b"review_passed", "served_on", b"served_on", "source", b"source", "state", b"state", "summary", b"summary", "surcharge", b"surcharge", "township_id", b"township_id", "transfer", b"transfer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Case: _TypeAlias = Case  # noqa: Y015
+
+@_typing.final
+class GetCaseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCaseRequest: _TypeAlias = GetCaseRequest  # noqa: Y015
+
+@_typing.final
+class ListCasesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    state: _builtins.str
+    @_builtins.property
+    def page(self) -> _common_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        page: _common_pb2.PageRequest | None = ...,
+        state: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCasesRequest: _TypeAlias = ListCasesRequest  # noqa: Y015
+
+@_typing.final
+class CaseSummary(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    CASE_NO_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    DEPARTMENTS_FIELD_NUMBER: _builtins.int
+    FILED_ON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    township_id: _builtins.str
+    case_no: _builtins.str
+    item_code: _builtins.str
+    state: _builtins.str
+    filed_on: _builtins.str
+    @_builtins.property
+    def departments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        township_id: _builtins.str = ...,
+        case_no: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        state: _builtins.str = ...,
+        departments: _abc.Iterable[_builtins.str] | None = ...,
+        filed_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_no", b"case_no", "departments", b"departments", "filed_on", b"filed_on", "id", b"id", "item_code", b"item_code", "state", b"state", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseSummary: _TypeAlias = CaseSummary  # noqa: Y015
+
+@_typing.final
+class ListCasesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASES_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def cases(self) -> _containers.RepeatedCompositeFieldContainer[Global___CaseSummary]: ...
+    @_builtins.property
+    def page(self) -> _common_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        cases: _abc.Iterable[Global___CaseSummary] | None = ...,
+        page: _common_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cases", b"cases", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCasesResponse: _TypeAlias = ListCasesResponse  # noqa: Y015
+
+@_typing.final
+class VerifyAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTE_FIELD_NUMBER: _builtins.int
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyAction: _TypeAlias = VerifyAction  # noqa: Y015
+
+@_typing.final
+class FileAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OFFICERS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    PARTY_FIELD_NUMBER: _builtins.int
+    note: _builtins.str
+    @_builtins.property
+    def officers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def party(self) -> Global___Party:
+        """the party as established at filing (立案), when the clue had none"""
+
+    def __init__(
+        self,
+        *,
+        officers: _abc.Iterable[_builtins.str] | None = ...,
+        note: _builtins.str = ...,
+        party: Global___Party | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["party", b"party"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "officers", b"officers", "party", b"party"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FileAction: _TypeAlias = FileAction  # noqa: Y015
+
+@_typing.final
+class DropAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASON_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DropAction: _TypeAlias = DropAction  # noqa: Y015
+
+@_typing.final
+class InvestigateAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OFFICERS_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    note: _builtins.str
+    @_builtins.property
+    def officers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evidence]: ...
+    def __init__(
+        self,
+        *,
+        officers: _abc.Iterable[_builtins.str] | None = ...,
+        evidence: _abc.Iterable[Global___Evidence] | None = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evidence", b"evidence", "note", b"note", "officers", b"officers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvestigateAction: _TypeAlias = InvestigateAction  # noqa: Y015
+
+@_typing.final
+class SubmitReviewAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTE_FIELD_NUMBER: _builtins.int
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitReviewAction: _TypeAlias = SubmitReviewAction  # noqa: Y015
+
+@_typing.final
+class ReviewAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPROVE_FIELD_NUMBER: _builtins.int
+    OPINION_FIELD_NUMBER: _builtins.int
+    approve: _builtins.bool
+    opinion: _builtins.str
+    def __init__(
+        self,
+        *,
+        approve: _builtins.bool = ...,
+        opinion: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "opinion", b"opinion"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReviewAction: _TypeAlias = ReviewAction  # noqa: Y015
+
+@_typing.final
+class NoticeAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSED_FIELD_NUMBER: _builtins.int
+    FINE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    proposed: _builtins.str
+    """penalty | no_penalty"""
+    fine: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        proposed: _builtins.str = ...,
+        fine: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fine", b"fine", "note", b"note", "proposed", b"proposed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NoticeAction: _TypeAlias = NoticeAction  # noqa: Y015
+
+@_typing.final
+class StatementAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATEMENT_FIELD_NUMBER: _builtins.int
+    WAIVE_HEARING_FIELD_NUMBER: _builtins.int
+    statement: _builtins.str
+    waive_hearing: _builtins.bool
+    def __init__(
+        self,
+        *,
+        statement: _builtins.str = ...,
+        waive_hearing: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["statement", b"statement", "waive_hearing", b"waive_hearing"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatementAction: _TypeAlias = StatementAction  # noqa: Y015
+
+@_typing.final
+class RequestHearingAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTE_FIELD_NUMBER: _builtins.int
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestHearingAction: _TypeAlias = RequestHearingAction  # noqa: Y015
+
+@_typing.final
+class HearingAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HELD_ON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    held_on: _builtins.str
+    note: _builtins.str
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evidence]: ...
+    def __init__(
+        self,
+        *,
+        held_on: _builtins.str = ...,
+        note: _builtins.str = ...,
+        evidence: _abc.Iterable[Global___Evidence] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evidence", b"evidence", "held_on", b"held_on", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HearingAction: _TypeAlias = HearingAction  # noqa: Y015
+
+@_typing.final
+class DecideAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    FINE_FIELD_NUMBER: _builtins.int
+    BAND_FIELD_NUMBER: _builtins.int
+    OTHER_PENALTIES_FIELD_NUMBER: _builtins.int
+    REASONING_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """penalty | no_penalty | transfer"""
+    fine: _builtins.str
+    band: _builtins.str
+    reasoning: _builtins.str
+    @_builtins.property
+    def other_penalties(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        fine: _builtins.str = ...,
+        band: _builtins.str = ...,
+        other_penalties: _abc.Iterable[_builtins.str] | None = ...,
+        reasoning: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["band", b"band", "fine", b"fine", "kind", b"kind", "other_penalties", b"other_penalties", "reasoning", b"reasoning"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideAction: _TypeAlias = DecideAction  # noqa: Y015
+
+@_typing.final
+class ServeAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    METHOD_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    method: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        method: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["method", b"method", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ServeAction: _TypeAlias = ServeAction  # noqa: Y015
+
+@_typing.final
+class PayAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    RECEIPT_NO_FIELD_NUMBER: _builtins.int
+    amount: _builtins.str
+    receipt_no: _builtins.str
+    def __init__(
+        self,
+        *,
+        amount: _builtins.str = ...,
+        receipt_no: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "receipt_no", b"receipt_no"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PayAction: _TypeAlias = PayAction  # noqa: Y015
+
+@_typing.final
+class CloseAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTE_FIELD_NUMBER: _builtins.int
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseAction: _TypeAlias = CloseAction  # noqa: Y015
+
+@_typing.final
+class PublishAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTE_FIELD_NUMBER: _builtins.int
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishAction: _TypeAlias = PublishAction  # noqa: Y015
+
+@_typing.final
+class RetractAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASON_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RetractAction: _TypeAlias = RetractAction  # noqa: Y015
+
+@_typing.final
+class ExtendAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAYS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    days: _builtins.int
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        days: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExtendAction: _TypeAlias = ExtendAction  # noqa: Y015
+
+@_typing.final
+class RevokeAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASON_FIELD_NUMBER: _builtins.int
+    AUTHORITY_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    authority: _builtins.str
+    def __init__(
+        self,
+        *,
+        reason: _builtins.str = ...,
+        authority: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authority", b"authority", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevokeAction: _TypeAlias = RevokeAction  # noqa: Y015
+
+@_typing.final
+class RecuseAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OFFICER_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    officer: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        officer: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["officer", b"officer", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecuseAction: _TypeAlias = RecuseAction  # noqa: Y015
+
+@_typing.final
+class AddDepartmentsAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPARTMENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def departments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        departments: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["departments", b"departments"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddDepartmentsAction: _TypeAlias = AddDepartmentsAction  # noqa: Y015
+
+@_typing.final
+class TransferAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STEP_FIELD_NUMBER: _builtins.int
+    APPROVE_FIELD_NUMBER: _builtins.int
+    RECEIVING_AGENCY_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    step: _builtins.str
+    """propose | head_decide | send | receive | police_decide | reconsider"""
+    approve: _builtins.bool
+    """head_decide; police_decide: accepted (true) or declined (false)"""
+    receiving_agency: _builtins.str
+    note: _builtins.str
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evidence]: ...
+    def __init__(
+        self,
+        *,
+        step: _builtins.str = ...,
+        approve: _builtins.bool = ...,
+        receiving_agency: _builtins.str = ...,
+        note: _builtins.str = ...,
+        evidence: _abc.Iterable[Global___Evidence] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "evidence", b"evidence", "note", b"note", "receiving_agency", b"receiving_agency", "step", b"step"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransferAction: _TypeAlias = TransferAction  # noqa: Y015
+
+@_typing.final
+class CaseActionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    VERIFY_FIELD_NUMBER: _builtins.int
+    FILE_FIELD_NUMBER: _builtins.int
+    DROP_FIELD_NUMBER: _builtins.int
+    INVESTIGATE_FIELD_NUMBER: _builtins.int
+    SUBMIT_REVIEW_FIELD_NUMBER: _builtins.int
+    REVIEW_FIELD_NUMBER: _builtins.int
+    NOTICE_FIELD_NUMBER: _builtins.int
+    STATEMENT_FIELD_NUMBER: _builtins.int
+    REQUEST_HEARING_FIELD_NUMBER: _builtins.int
+    HEARING_FIELD_NUMBER: _builtins.int
+    DECIDE_FIELD_NUMBER: _builtins.int
+    SERVE_FIELD_NUMBER: _builtins.int
+    PAY_FIELD_NUMBER: _builtins.int
+    CLOSE_FIELD_NUMBER: _builtins.int
+    PUBLISH_FIELD_NUMBER: _builtins.int
+    RETRACT_FIELD_NUMBER: _builtins.int
+    EXTEND_FIELD_NUMBER: _builtins.int
+    RECUSE_FIELD_NUMBER: _builtins.int
+    ADD_DEPARTMENTS_FIELD_NUMBER: _builtins.int
+    TRANSFER_FIELD_NUMBER: _builtins.int
+    REVOKE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    @_builtins.property
+    def verify(self) -> Global___VerifyAction: ...
+    @_builtins.property
+    def file(self) -> Global___FileAction: ...
+    @_builtins.property
+    def drop(self) -> Global___DropAction: ...
+    @_builtins.property
+    def investigate(self) -> Global___InvestigateAction: ...
+    @_builtins.property
+    def submit_review(self) -> Global___SubmitReviewAction: ...
+    @_builtins.property
+    def review(self) -> Global___ReviewAction: ...
+    @_builtins.property
+    def notice(self) -> Global___NoticeAction: ...
+    @_builtins.property
+    def statement(self) -> Global___StatementAction: ...
+    @_builtins.property
+    def request_hearing(self) -> Global___RequestHearingAction: ...
+    @_builtins.property
+    def hearing(self) -> Global___HearingAction: ...
+    @_builtins.property
+    def decide(self) -> Global___DecideAction: ...
+    @_builtins.property
+    def serve(self) -> Global___ServeAction: ...
+    @_builtins.property
+    def pay(self) -> Global___PayAction: ...
+    @_builtins.property
+    def close(self) -> Global___CloseAction: ...
+    @_builtins.property
+    def publish(self) -> Global___PublishAction: ...
+    @_builtins.property
+    def retract(self) -> Global___RetractAction: ...
+    @_builtins.property
+    def extend(self) -> Global___ExtendAction: ...
+    @_builtins.property
+    def recuse(self) -> Global___RecuseAction: ...
+    @_builtins.property
+    def add_departments(self) -> Global___AddDepartmentsAction: ...
+    @_builtins.property
+    def transfer(self) -> Global___TransferAction: ...
+    @_builtins.property
+    def revoke(self) -> Global___RevokeAction: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        verify: Global___VerifyAction | None = ...,
+        file: Global___FileAction | None = ...,
+        drop: Global___DropAction | None = ...,
+        investigate: Global___InvestigateAction | None = ...,
+        submit_review: Global___SubmitReviewAction | None = ...,
+        review: Global___ReviewAction | None = ...,
+        notice: Global___NoticeAction | None = ...,
+        statement: Global___StatementAction | None = ...,
+        request_hearing: Global___RequestHearingAction | None = ...,
+        hearing: Global___HearingAction | None = ...,
+        decide: Global___DecideAction | None = ...,
+        serve: Global___ServeAction | None = ...,
+        pay: Global___PayAction | None = ...,
+        close: Global___CloseAction | None = ...,
+        publish: Global___PublishAction | None = ...,
+        retract: Global___RetractAction | None = ...,
+        extend: Global___ExtendAction | None = ...,
+        recuse: Global___RecuseAction | None = ...,
+        add_departments: Global___AddDepartmentsAction | None = ...,
+        transfer: Global___TransferAction | None = ...,
+        revoke: Global___RevokeAction | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "add_departments", b"add_departments", "close", b"close", "decide", b"decide", "drop", b"drop", "extend", b"extend", "file", b"file", "hearing", b"hearing", "investigate", b"investigate", "notice", b"notice", "pay", b"pay", "publish", b"publish", "recuse", b"recuse", "request_hearing", b"request_hearing", "retract", b"retract", "review", b"review", "revoke", b"revoke", "serve", b"serve", "statement", b"statement", "submit_review", b"submit_review", "transfer", b"transfer", "verify", b"verify"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "add_departments", b"add_departments", "case_id", b"case_id", "close", b"close", "decide", b"decide", "drop", b"drop", "extend", b"extend", "file", b"file", "hearing", b"hearing", "investigate", b"investigate", "notice", b"notice", "pay", b"pay", "publish", b"publish", "recuse", b"recuse", "request_hearing", b"request_hearing", "retract", b"retract", "review", b"review", "revoke", b"revoke", "serve", b"serve", "statement", b"statement", "submit_review", b"submit_review", "transfer", b"transfer", "verify", b"verify"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_action: _TypeAlias = _typing.Literal["verify", "file", "drop", "investigate", "submit_review", "review", "notice", "statement", "request_hearing", "hearing", "decide", "serve", "pay", "close", "publish", "retract", "extend", "recuse", "add_departments", "transfer", "revoke"]  # noqa: Y015
+    _WhichOneofArgType_action: _TypeAlias = _typing.Literal["action", b"action"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_action) -> _WhichOneofReturnType_action | None: ...
+
+Global___CaseActionRequest: _TypeAlias = CaseActionRequest  # noqa: Y015
+
+@_typing.final
+class ChecklistEntry(_message.Message):
+    """---------------------------------------------------------------- inspections"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    text: _builtins.str
+    result: _builtins.str
+    """"" | ok | issue | n/a"""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        text: _builtins.str = ...,
+        result: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "result", b"result", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChecklistEntry: _TypeAlias = ChecklistEntry  # noqa: Y015
+
+@_typing.final
+class Finding(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEXT_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    BECOMES_CLUE_FIELD_NUMBER: _builtins.int
+    PARTY_NAME_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    text: _builtins.str
+    item_code: _builtins.str
+    """set with becomes_clue"""
+    becomes_clue: _builtins.bool
+    party_name: _builtins.str
+    case_id: _builtins.str
+    """output: the clue opened from it"""
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evidence]: ...
+    def __init__(
+        self,
+        *,
+        text: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        becomes_clue: _builtins.bool = ...,
+        party_name: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        evidence: _abc.Iterable[Global___Evidence] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["becomes_clue", b"becomes_clue", "case_id", b"case_id", "evidence", b"evidence", "item_code", b"item_code", "party_name", b"party_name", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Finding: _TypeAlias = Finding  # noqa: Y015
+
+@_typing.final
+class CreateInspectionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    SCHEDULED_ON_FIELD_NUMBER: _builtins.int
+    OFFICERS_FIELD_NUMBER: _builtins.int
+    DEPARTMENTS_FIELD_NUMBER: _builtins.int
+    CHECKLIST_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """routine | market_day | joint"""
+    place: _builtins.str
+    scheduled_on: _builtins.str
+    @_builtins.property
+    def officers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def departments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def checklist(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChecklistEntry]: ...
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        place: _builtins.str = ...,
+        scheduled_on: _builtins.str = ...,
+        officers: _abc.Iterable[_builtins.str] | None = ...,
+        departments: _abc.Iterable[_builtins.str] | None = ...,
+        checklist: _abc.Iterable[Global___ChecklistEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checklist", b"checklist", "departments", b"departments", "kind", b"kind", "officers", b"officers", "place", b"place", "scheduled_on", b"scheduled_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateInspectionRequest: _TypeAlias = CreateInspectionRequest  # noqa: Y015
+
+@_typing.final
+class CompleteInspectionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    CHECKLIST_FIELD_NUMBER: _builtins.int
+    FINDINGS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    @_builtins.property
+    def checklist(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChecklistEntry]: ...
+    @_builtins.property
+    def findings(self) -> _containers.RepeatedCompositeFieldContainer[Global___Finding]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        checklist: _abc.Iterable[Global___ChecklistEntry] | None = ...,
+        findings: _abc.Iterable[Global___Finding] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checklist", b"checklist", "findings", b"findings", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteInspectionRequest: _TypeAlias = CompleteInspectionRequest  # noqa: Y015
+
+@_typing.final
+class GetInspectionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInspectionRequest: _TypeAlias = GetInspectionRequest  # noqa: Y015
+
+@_typing.final
+class Inspection(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    SCHEDULED_ON_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    OFFICERS_FIELD_NUMBER: _builtins.int
+    DEPARTMENTS_FIELD_NUMBER: _builtins.int
+    CHECKLIST_FIELD_NUMBER: _builtins.int
+    FINDINGS_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    COMPLETED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    township_id: _builtins.str
+    kind: _builtins.str
+    place: _builtins.str
+    scheduled_on: _builtins.str
+    state: _builtins.str
+    """PLANNED | COMPLETED"""
+    created_by: _builtins.str
+    completed_at: _builtins.str
+    @_builtins.property
+    def officers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def departments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def checklist(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChecklistEntry]: ...
+    @_builtins.property
+    def findings(self) -> _containers.RepeatedCompositeFieldContainer[Global___Finding]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        township_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        place: _builtins.str = ...,
+        scheduled_on: _builtins.str = ...,
+        state: _builtins.str = ...,
+        officers: _abc.Iterable[_builtins.str] | None = ...,
+        departments: _abc.Iterable[_builtins.str] | None = ...,
+        checklist: _abc.Iterable[Global___ChecklistEntry] | None = ...,
+        findings: _abc.Iterable[Global___Finding] | None = ...,
+        created_by: _builtins.str = ...,
+        completed_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checklist", b"checklist", "completed_at", b"completed_at", "created_by", b"created_by", "departments", b"departments", "findings", b"findings", "id", b"id", "kind", b"kind", "officers", b"officers", "place", b"place", "scheduled_on", b"scheduled_on", "state", b"state", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Inspection: _TypeAlias = Inspection  # noqa: Y015
+
+@_typing.final
+class ListInspectionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def page(self) -> _common_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        page: _common_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListInspectionsRequest: _TypeAlias = ListInspectionsRequest  # noqa: Y015
+
+@_typing.final
+class ListInspectionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INSPECTIONS_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def inspections(self) -> _containers.RepeatedCompositeFieldContainer[Global___Inspection]: ...
+    @_builtins.property
+    def page(self) -> _common_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        inspections: _abc.Iterable[Global___Inspection] | None = ...,
+        page: _common_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inspections", b"inspections", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListInspectionsResponse: _TypeAlias = ListInspectionsResponse  # noqa: Y015
+
+@_typing.final
+class ListPublishedDecisionsRequest(_message.Message):
+    """---------------------------------------------------------------- disclosure"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    township_id: _builtins.str
+    @_builtins.property
+    def page(self) -> _common_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        township_id: _builtins.str = ...,
+        page: _common_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPublishedDecisionsRequest: _TypeAlias = ListPublishedDecisionsRequest  # noqa: Y015
+
+@_typing.final
+class PublishedDecision(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_NO_FIELD_NUMBER: _builtins.int
+    DECISION_NO_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    ITEM_NAME_FIELD_NUMBER: _builtins.int
+    LEGAL_BASIS_FIELD_NUMBER: _builtins.int
+    PARTY_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    FINE_FIELD_NUMBER: _builtins.int
+    OTHER_PENALTIES_FIELD_NUMBER: _builtins.int
+    DECIDED_ON_FIELD_NUMBER: _builtins.int
+    PUBLISHED_ON_FIELD_NUMBER: _builtins.int
+    AGENCY_FIELD_NUMBER: _builtins.int
+    case_no: _builtins.str
+    decision_no: _builtins.str
+    item_code: _builtins.str
+    item_name: _builtins.str
+    legal_basis: _builtins.str
+    party: _builtins.str
+    """organisations by name; natural persons masked"""
+    kind: _builtins.str
+    fine: _builtins.str
+    decided_on: _builtins.str
+    published_on: _builtins.str
+    agency: _builtins.str
+    @_builtins.property
+    def other_penalties(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        case_no: _builtins.str = ...,
+        decision_no: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        item_name: _builtins.str = ...,
+        legal_basis: _builtins.str = ...,
+        party: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        fine: _builtins.str = ...,
+        other_penalties: _abc.Iterable[_builtins.str] | None = ...,
+        decided_on: _builtins.str = ...,
+        published_on: _builtins.str = ...,
+        agency: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency", b"agency", "case_no", b"case_no", "decided_on", b"decided_on", "decision_no", b"decision_no", "fine", b"fine", "item_code", b"item_code", "item_name", b"item_name", "kind", b"kind", "legal_basis", b"legal_basis", "other_penalties", b"other_penalties", "party", b"party", "published_on", b"published_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishedDecision: _TypeAlias = PublishedDecision  # noqa: Y015
+
+@_typing.final
+class ListPublishedDecisionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECISIONS_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def decisions(self) -> _containers.RepeatedCompositeFieldContainer[Global___PublishedDecision]: ...
+    @_builtins.property
+    def page(self) -> _common_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        decisions: _abc.Iterable[Global___PublishedDecision] | None = ...,
+        page: _common_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decisions", b"decisions", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPublishedDecisionsResponse: _TypeAlias = ListPublishedDecisionsResponse  # noqa: Y015

@@ -27,6 +27,9 @@ if _version_not_supported:
 
 class EnforcementServiceStub:
     """Integrated administrative law enforcement (综合行政执法).
+
+    Dates are ISO 8601 strings (YYYY-MM-DD, China local date); instants are ISO 8601 with
+    offset. Money is a decimal string in yuan ("200.00").
     """
 
     def __init__(self, channel):
@@ -40,14 +43,225 @@ class EnforcementServiceStub:
                 request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListEntrustmentsRequest.SerializeToString,
                 response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListEntrustmentsResponse.FromString,
                 _registered_method=True)
+        self.ListItems = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/ListItems',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListItemsRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListItemsResponse.FromString,
+                _registered_method=True)
+        self.SubmitComplaint = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/SubmitComplaint',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.SubmitComplaintRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Complaint.FromString,
+                _registered_method=True)
+        self.GetComplaint = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/GetComplaint',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetComplaintRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Complaint.FromString,
+                _registered_method=True)
+        self.ListComplaints = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/ListComplaints',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListComplaintsRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListComplaintsResponse.FromString,
+                _registered_method=True)
+        self.DecideComplaint = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/DecideComplaint',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.DecideComplaintRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Complaint.FromString,
+                _registered_method=True)
+        self.ListComplaintServices = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/ListComplaintServices',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListComplaintServicesRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListComplaintServicesResponse.FromString,
+                _registered_method=True)
+        self.GetComplaintService = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/GetComplaintService',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetComplaintServiceRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ComplaintService.FromString,
+                _registered_method=True)
+        self.ListPublicRequests = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/ListPublicRequests',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListPublicRequestsRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListPublicRequestsResponse.FromString,
+                _registered_method=True)
+        self.ListOfficers = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/ListOfficers',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListOfficersRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListOfficersResponse.FromString,
+                _registered_method=True)
+        self.OpenCase = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/OpenCase',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.OpenCaseRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Case.FromString,
+                _registered_method=True)
+        self.GetCase = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/GetCase',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Case.FromString,
+                _registered_method=True)
+        self.ListCases = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/ListCases',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListCasesRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListCasesResponse.FromString,
+                _registered_method=True)
+        self.ActOnCase = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/ActOnCase',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.CaseActionRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Case.FromString,
+                _registered_method=True)
+        self.CreateInspection = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/CreateInspection',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.CreateInspectionRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Inspection.FromString,
+                _registered_method=True)
+        self.CompleteInspection = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/CompleteInspection',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.CompleteInspectionRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Inspection.FromString,
+                _registered_method=True)
+        self.GetInspection = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/GetInspection',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetInspectionRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Inspection.FromString,
+                _registered_method=True)
+        self.ListInspections = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/ListInspections',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListInspectionsRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListInspectionsResponse.FromString,
+                _registered_method=True)
+        self.ListPublishedDecisions = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/ListPublishedDecisions',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListPublishedDecisionsRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListPublishedDecisionsResponse.FromString,
+                _registered_method=True)
 
 
 class EnforcementServiceServicer:
     """Integrated administrative law enforcement (综合行政执法).
+
+    Dates are ISO 8601 strings (YYYY-MM-DD, China local date); instants are ISO 8601 with
+    offset. Money is a decimal string in yuan ("200.00").
     """
 
     def ListEntrustments(self, request, context):
-        """The entrusted-powers list a township publishes.
+        """The entrusted-powers list a township publishes (public).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListItems(self, request, context):
+        """The items a township may act on today, with legal basis and discretion bands (public).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitComplaint(self, request, context):
+        """Complaints and reports (投诉举报): public (Open311, township_id in the request) or staff.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetComplaint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListComplaints(self, request, context):
+        """The town's complaints, newest first (the intake queue: state=RECEIVED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideComplaint(self, request, context):
+        """Accept (opening a clue for an item) or reject, with feedback to a real-name complainant.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListComplaintServices(self, request, context):
+        """Open311 GeoReport v2 views (public, no personal data).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetComplaintService(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPublicRequests(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOfficers(self, request, context):
+        """Certified officers the town knows (from the verified tokens they acted with).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OpenCase(self, request, context):
+        """Cases (案件) under the Administrative Penalty Law.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCase(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCases(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ActOnCase(self, request, context):
+        """One procedural step on a case; every step lands in the full-process record.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateInspection(self, request, context):
+        """Inspections (检查): routine, market-day stall patrols, joint with county departments.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteInspection(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInspection(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListInspections(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPublishedDecisions(self, request, context):
+        """Published decisions (公示), public.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -61,6 +275,96 @@ def add_EnforcementServiceServicer_to_server(servicer, server):
                     request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListEntrustmentsRequest.FromString,
                     response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListEntrustmentsResponse.SerializeToString,
             ),
+            'ListItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListItems,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListItemsRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListItemsResponse.SerializeToString,
+            ),
+            'SubmitComplaint': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitComplaint,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.SubmitComplaintRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Complaint.SerializeToString,
+            ),
+            'GetComplaint': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetComplaint,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetComplaintRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Complaint.SerializeToString,
+            ),
+            'ListComplaints': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListComplaints,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListComplaintsRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListComplaintsResponse.SerializeToString,
+            ),
+            'DecideComplaint': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideComplaint,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.DecideComplaintRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Complaint.SerializeToString,
+            ),
+            'ListComplaintServices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListComplaintServices,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListComplaintServicesRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListComplaintServicesResponse.SerializeToString,
+            ),
+            'GetComplaintService': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetComplaintService,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetComplaintServiceRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ComplaintService.SerializeToString,
+            ),
+            'ListPublicRequests': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPublicRequests,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListPublicRequestsRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListPublicRequestsResponse.SerializeToString,
+            ),
+            'ListOfficers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOfficers,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListOfficersRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListOfficersResponse.SerializeToString,
+            ),
+            'OpenCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenCase,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.OpenCaseRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Case.SerializeToString,
+            ),
+            'GetCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCase,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Case.SerializeToString,
+            ),
+            'ListCases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCases,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListCasesRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListCasesResponse.SerializeToString,
+            ),
+            'ActOnCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.ActOnCase,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.CaseActionRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Case.SerializeToString,
+            ),
+            'CreateInspection': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateInspection,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.CreateInspectionRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Inspection.SerializeToString,
+            ),
+            'CompleteInspection': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteInspection,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.CompleteInspectionRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Inspection.SerializeToString,
+            ),
+            'GetInspection': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInspection,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetInspectionRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Inspection.SerializeToString,
+            ),
+            'ListInspections': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInspections,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListInspectionsRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListInspectionsResponse.SerializeToString,
+            ),
+            'ListPublishedDecisions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPublishedDecisions,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListPublishedDecisionsRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListPublishedDecisionsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'township.enforcement.v1.EnforcementService', rpc_method_handlers)
@@ -71,6 +375,9 @@ def add_EnforcementServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class EnforcementService:
     """Integrated administrative law enforcement (综合行政执法).
+
+    Dates are ISO 8601 strings (YYYY-MM-DD, China local date); instants are ISO 8601 with
+    offset. Money is a decimal string in yuan ("200.00").
     """
 
     @staticmethod
@@ -90,6 +397,492 @@ class EnforcementService:
             '/township.enforcement.v1.EnforcementService/ListEntrustments',
             township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListEntrustmentsRequest.SerializeToString,
             township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListEntrustmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/ListItems',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListItemsRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListItemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitComplaint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/SubmitComplaint',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.SubmitComplaintRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.Complaint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetComplaint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/GetComplaint',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetComplaintRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.Complaint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListComplaints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/ListComplaints',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListComplaintsRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListComplaintsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideComplaint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/DecideComplaint',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.DecideComplaintRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.Complaint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListComplaintServices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/ListComplaintServices',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListComplaintServicesRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListComplaintServicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetComplaintService(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/GetComplaintService',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetComplaintServiceRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ComplaintService.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPublicRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/ListPublicRequests',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListPublicRequestsRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListPublicRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOfficers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/ListOfficers',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListOfficersRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListOfficersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/OpenCase',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.OpenCaseRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/GetCase',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/ListCases',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListCasesRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListCasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ActOnCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/ActOnCase',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.CaseActionRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateInspection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/CreateInspection',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.CreateInspectionRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.Inspection.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteInspection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/CompleteInspection',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.CompleteInspectionRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.Inspection.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInspection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/GetInspection',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetInspectionRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.Inspection.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInspections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/ListInspections',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListInspectionsRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListInspectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPublishedDecisions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/ListPublishedDecisions',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListPublishedDecisionsRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListPublishedDecisionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

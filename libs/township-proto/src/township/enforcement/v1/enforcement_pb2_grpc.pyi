@@ -27,25 +27,93 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class EnforcementServiceStub:
-    """Integrated administrative law enforcement (综合行政执法)."""
+    """Integrated administrative law enforcement (综合行政执法).
+
+    Dates are ISO 8601 strings (YYYY-MM-DD, China local date); instants are ISO 8601 with
+    offset. Money is a decimal string in yuan ("200.00").
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> EnforcementServiceAsyncStub: ...
     ListEntrustments: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.ListEntrustmentsRequest, _enforcement_pb2.ListEntrustmentsResponse]
-    """The entrusted-powers list a township publishes."""
+    """The entrusted-powers list a township publishes (public)."""
+    ListItems: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.ListItemsRequest, _enforcement_pb2.ListItemsResponse]
+    """The items a township may act on today, with legal basis and discretion bands (public)."""
+    SubmitComplaint: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.SubmitComplaintRequest, _enforcement_pb2.Complaint]
+    """Complaints and reports (投诉举报): public (Open311, township_id in the request) or staff."""
+    GetComplaint: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.GetComplaintRequest, _enforcement_pb2.Complaint]
+    ListComplaints: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.ListComplaintsRequest, _enforcement_pb2.ListComplaintsResponse]
+    """The town's complaints, newest first (the intake queue: state=RECEIVED)."""
+    DecideComplaint: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.DecideComplaintRequest, _enforcement_pb2.Complaint]
+    """Accept (opening a clue for an item) or reject, with feedback to a real-name complainant."""
+    ListComplaintServices: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.ListComplaintServicesRequest, _enforcement_pb2.ListComplaintServicesResponse]
+    """Open311 GeoReport v2 views (public, no personal data)."""
+    GetComplaintService: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.GetComplaintServiceRequest, _enforcement_pb2.ComplaintService]
+    ListPublicRequests: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.ListPublicRequestsRequest, _enforcement_pb2.ListPublicRequestsResponse]
+    ListOfficers: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.ListOfficersRequest, _enforcement_pb2.ListOfficersResponse]
+    """Certified officers the town knows (from the verified tokens they acted with)."""
+    OpenCase: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.OpenCaseRequest, _enforcement_pb2.Case]
+    """Cases (案件) under the Administrative Penalty Law."""
+    GetCase: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.GetCaseRequest, _enforcement_pb2.Case]
+    ListCases: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.ListCasesRequest, _enforcement_pb2.ListCasesResponse]
+    ActOnCase: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.CaseActionRequest, _enforcement_pb2.Case]
+    """One procedural step on a case; every step lands in the full-process record."""
+    CreateInspection: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.CreateInspectionRequest, _enforcement_pb2.Inspection]
+    """Inspections (检查): routine, market-day stall patrols, joint with county departments."""
+    CompleteInspection: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.CompleteInspectionRequest, _enforcement_pb2.Inspection]
+    GetInspection: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.GetInspectionRequest, _enforcement_pb2.Inspection]
+    ListInspections: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.ListInspectionsRequest, _enforcement_pb2.ListInspectionsResponse]
+    ListPublishedDecisions: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.ListPublishedDecisionsRequest, _enforcement_pb2.ListPublishedDecisionsResponse]
+    """Published decisions (公示), public."""
 
 @_typing.type_check_only
 class EnforcementServiceAsyncStub(EnforcementServiceStub):
-    """Integrated administrative law enforcement (综合行政执法)."""
+    """Integrated administrative law enforcement (综合行政执法).
+
+    Dates are ISO 8601 strings (YYYY-MM-DD, China local date); instants are ISO 8601 with
+    offset. Money is a decimal string in yuan ("200.00").
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListEntrustments: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.ListEntrustmentsRequest, _enforcement_pb2.ListEntrustmentsResponse]  # type: ignore[assignment]
-    """The entrusted-powers list a township publishes."""
+    """The entrusted-powers list a township publishes (public)."""
+    ListItems: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.ListItemsRequest, _enforcement_pb2.ListItemsResponse]  # type: ignore[assignment]
+    """The items a township may act on today, with legal basis and discretion bands (public)."""
+    SubmitComplaint: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.SubmitComplaintRequest, _enforcement_pb2.Complaint]  # type: ignore[assignment]
+    """Complaints and reports (投诉举报): public (Open311, township_id in the request) or staff."""
+    GetComplaint: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.GetComplaintRequest, _enforcement_pb2.Complaint]  # type: ignore[assignment]
+    ListComplaints: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.ListComplaintsRequest, _enforcement_pb2.ListComplaintsResponse]  # type: ignore[assignment]
+    """The town's complaints, newest first (the intake queue: state=RECEIVED)."""
+    DecideComplaint: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.DecideComplaintRequest, _enforcement_pb2.Complaint]  # type: ignore[assignment]
+    """Accept (opening a clue for an item) or reject, with feedback to a real-name complainant."""
+    ListComplaintServices: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.ListComplaintServicesRequest, _enforcement_pb2.ListComplaintServicesResponse]  # type: ignore[assignment]
+    """Open311 GeoReport v2 views (public, no personal data)."""
+    GetComplaintService: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.GetComplaintServiceRequest, _enforcement_pb2.ComplaintService]  # type: ignore[assignment]
+    ListPublicRequests: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.ListPublicRequestsRequest, _enforcement_pb2.ListPublicRequestsResponse]  # type: ignore[assignment]
+    ListOfficers: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.ListOfficersRequest, _enforcement_pb2.ListOfficersResponse]  # type: ignore[assignment]
+    """Certified officers the town knows (from the verified tokens they acted with)."""
+    OpenCase: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.OpenCaseRequest, _enforcement_pb2.Case]  # type: ignore[assignment]
+    """Cases (案件) under the Administrative Penalty Law."""
+    GetCase: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.GetCaseRequest, _enforcement_pb2.Case]  # type: ignore[assignment]
+    ListCases: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.ListCasesRequest, _enforcement_pb2.ListCasesResponse]  # type: ignore[assignment]
+    ActOnCase: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.CaseActionRequest, _enforcement_pb2.Case]  # type: ignore[assignment]
+    """One procedural step on a case; every step lands in the full-process record."""
+    CreateInspection: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.CreateInspectionRequest, _enforcement_pb2.Inspection]  # type: ignore[assignment]
+    """Inspections (检查): routine, market-day stall patrols, joint with county departments."""
+    CompleteInspection: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.CompleteInspectionRequest, _enforcement_pb2.Inspection]  # type: ignore[assignment]
+    GetInspection: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.GetInspectionRequest, _enforcement_pb2.Inspection]  # type: ignore[assignment]
+    ListInspections: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.ListInspectionsRequest, _enforcement_pb2.ListInspectionsResponse]  # type: ignore[assignment]
+    ListPublishedDecisions: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.ListPublishedDecisionsRequest, _enforcement_pb2.ListPublishedDecisionsResponse]  # type: ignore[assignment]
+    """Published decisions (公示), public."""
 
 class EnforcementServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Integrated administrative law enforcement (综合行政执法)."""
+    """Integrated administrative law enforcement (综合行政执法).
+
+    Dates are ISO 8601 strings (YYYY-MM-DD, China local date); instants are ISO 8601 with
+    offset. Money is a decimal string in yuan ("200.00").
+    """
 
     @_abc_1.abstractmethod
     def ListEntrustments(
@@ -53,6 +121,142 @@ class EnforcementServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _enforcement_pb2.ListEntrustmentsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_enforcement_pb2.ListEntrustmentsResponse, _abc.Awaitable[_enforcement_pb2.ListEntrustmentsResponse]]:
-        """The entrusted-powers list a township publishes."""
+        """The entrusted-powers list a township publishes (public)."""
+
+    @_abc_1.abstractmethod
+    def ListItems(
+        self,
+        request: _enforcement_pb2.ListItemsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.ListItemsResponse, _abc.Awaitable[_enforcement_pb2.ListItemsResponse]]:
+        """The items a township may act on today, with legal basis and discretion bands (public)."""
+
+    @_abc_1.abstractmethod
+    def SubmitComplaint(
+        self,
+        request: _enforcement_pb2.SubmitComplaintRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.Complaint, _abc.Awaitable[_enforcement_pb2.Complaint]]:
+        """Complaints and reports (投诉举报): public (Open311, township_id in the request) or staff."""
+
+    @_abc_1.abstractmethod
+    def GetComplaint(
+        self,
+        request: _enforcement_pb2.GetComplaintRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.Complaint, _abc.Awaitable[_enforcement_pb2.Complaint]]: ...
+
+    @_abc_1.abstractmethod
+    def ListComplaints(
+        self,
+        request: _enforcement_pb2.ListComplaintsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.ListComplaintsResponse, _abc.Awaitable[_enforcement_pb2.ListComplaintsResponse]]:
+        """The town's complaints, newest first (the intake queue: state=RECEIVED)."""
+
+    @_abc_1.abstractmethod
+    def DecideComplaint(
+        self,
+        request: _enforcement_pb2.DecideComplaintRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.Complaint, _abc.Awaitable[_enforcement_pb2.Complaint]]:
+        """Accept (opening a clue for an item) or reject, with feedback to a real-name complainant."""
+
+    @_abc_1.abstractmethod
+    def ListComplaintServices(
+        self,
+        request: _enforcement_pb2.ListComplaintServicesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.ListComplaintServicesResponse, _abc.Awaitable[_enforcement_pb2.ListComplaintServicesResponse]]:
+        """Open311 GeoReport v2 views (public, no personal data)."""
+
+    @_abc_1.abstractmethod
+    def GetComplaintService(
+        self,
+        request: _enforcement_pb2.GetComplaintServiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.ComplaintService, _abc.Awaitable[_enforcement_pb2.ComplaintService]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPublicRequests(
+        self,
+        request: _enforcement_pb2.ListPublicRequestsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.ListPublicRequestsResponse, _abc.Awaitable[_enforcement_pb2.ListPublicRequestsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListOfficers(
+        self,
+        request: _enforcement_pb2.ListOfficersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.ListOfficersResponse, _abc.Awaitable[_enforcement_pb2.ListOfficersResponse]]:
+        """Certified officers the town knows (from the verified tokens they acted with)."""
+
+    @_abc_1.abstractmethod
+    def OpenCase(
+        self,
+        request: _enforcement_pb2.OpenCaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.Case, _abc.Awaitable[_enforcement_pb2.Case]]:
+        """Cases (案件) under the Administrative Penalty Law."""
+
+    @_abc_1.abstractmethod
+    def GetCase(
+        self,
+        request: _enforcement_pb2.GetCaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.Case, _abc.Awaitable[_enforcement_pb2.Case]]: ...
+
+    @_abc_1.abstractmethod
+    def ListCases(
+        self,
+        request: _enforcement_pb2.ListCasesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.ListCasesResponse, _abc.Awaitable[_enforcement_pb2.ListCasesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ActOnCase(
+        self,
+        request: _enforcement_pb2.CaseActionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.Case, _abc.Awaitable[_enforcement_pb2.Case]]:
+        """One procedural step on a case; every step lands in the full-process record."""
+
+    @_abc_1.abstractmethod
+    def CreateInspection(
+        self,
+        request: _enforcement_pb2.CreateInspectionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.Inspection, _abc.Awaitable[_enforcement_pb2.Inspection]]:
+        """Inspections (检查): routine, market-day stall patrols, joint with county departments."""
+
+    @_abc_1.abstractmethod
+    def CompleteInspection(
+        self,
+        request: _enforcement_pb2.CompleteInspectionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.Inspection, _abc.Awaitable[_enforcement_pb2.Inspection]]: ...
+
+    @_abc_1.abstractmethod
+    def GetInspection(
+        self,
+        request: _enforcement_pb2.GetInspectionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.Inspection, _abc.Awaitable[_enforcement_pb2.Inspection]]: ...
+
+    @_abc_1.abstractmethod
+    def ListInspections(
+        self,
+        request: _enforcement_pb2.ListInspectionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.ListInspectionsResponse, _abc.Awaitable[_enforcement_pb2.ListInspectionsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPublishedDecisions(
+        self,
+        request: _enforcement_pb2.ListPublishedDecisionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.ListPublishedDecisionsResponse, _abc.Awaitable[_enforcement_pb2.ListPublishedDecisionsResponse]]:
+        """Published decisions (公示), public."""
 
 def add_EnforcementServiceServicer_to_server(servicer: EnforcementServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

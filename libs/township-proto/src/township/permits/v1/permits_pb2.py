@@ -23,45 +23,100 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from township.common.v1 import common_pb2 as township_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!township/permits/v1/permits.proto\x12\x13township.permits.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x14ListCatalogueRequest\x12\x13\n\x0btownship_id\x18\x01 \x01(\t\x12\x0f\n\x07village\x18\x02 \x01(\t\")\n\tTimeLimit\x12\x0e\n\x06\x61mount\x18\x01 \x01(\x05\x12\x0c\n\x04unit\x18\x02 \x01(\t\"\xfe\x01\n\rCatalogueItem\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07name_zh\x18\x02 \x01(\t\x12\x0f\n\x07name_en\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\x12\r\n\x05level\x18\x06 \x01(\t\x12\x37\n\x0fstatutory_limit\x18\x07 \x01(\x0b\x32\x1e.township.permits.v1.TimeLimit\x12\x36\n\x0epromised_limit\x18\x08 \x01(\x0b\x32\x1e.township.permits.v1.TimeLimit\x12\x0b\n\x03\x66\x65\x65\x18\t \x01(\t\x12\x0e\n\x06visits\x18\n \x01(\x05\"_\n\x15ListCatalogueResponse\x12\x13\n\x0btownship_id\x18\x01 \x01(\t\x12\x31\n\x05items\x18\x02 \x03(\x0b\x32\".township.permits.v1.CatalogueItem\"I\n\tApplicant\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tid_number\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\"6\n\x08Material\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06sha256\x18\x03 \x01(\t\"\xda\x01\n\x13SubmitIntakeRequest\x12\x0e\n\x06\x62undle\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x31\n\tapplicant\x18\x03 \x01(\x0b\x32\x1e.township.permits.v1.Applicant\x12\x30\n\tmaterials\x18\x04 \x03(\x0b\x32\x1d.township.permits.v1.Material\x12\x0f\n\x07\x63hannel\x18\x05 \x01(\t\x12\x0f\n\x07village\x18\x06 \x01(\t\x12\x19\n\x11\x61pplicant_consent\x18\x07 \x01(\x08\"i\n\x12\x41pplicationSummary\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x11\n\titem_name\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\"k\n\x14SubmitIntakeResponse\x12\x14\n\x0creceipt_code\x18\x01 \x01(\t\x12=\n\x0c\x61pplications\x18\x02 \x03(\x0b\x32\'.township.permits.v1.ApplicationSummary\"#\n\x15GetApplicationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x8f\x01\n\x0cHistoryEntry\x12\x12\n\nfrom_state\x18\x01 \x01(\t\x12\x10\n\x08to_state\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\x12\x11\n\tactor_sub\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12&\n\x02\x61t\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa0\x03\n\x0b\x41pplication\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0btownship_id\x18\x02 \x01(\t\x12\x14\n\x0creceipt_code\x18\x03 \x01(\t\x12\x0e\n\x06\x62undle\x18\x04 \x01(\t\x12\x11\n\titem_code\x18\x05 \x01(\t\x12\x11\n\titem_name\x18\x06 \x01(\t\x12\x12\n\ndepartment\x18\x07 \x01(\t\x12\r\n\x05state\x18\x08 \x01(\t\x12\x0f\n\x07\x63hannel\x18\t \x01(\t\x12\x0f\n\x07village\x18\n \x01(\t\x12\x31\n\tapplicant\x18\x0b \x01(\x0b\x32\x1e.township.permits.v1.Applicant\x12\x30\n\tmaterials\x18\x0c \x03(\x0b\x32\x1d.township.permits.v1.Material\x12\x14\n\x0csubmitted_by\x18\r \x01(\t\x12\x30\n\x0csubmitted_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x07history\x18\x0f \x03(\x0b\x32!.township.permits.v1.HistoryEntry\".\n\x16GetPublicStatusRequest\x12\x14\n\x0creceipt_code\x18\x01 \x01(\t\"U\n\nPublicPart\x12\x11\n\titem_code\x18\x01 \x01(\t\x12\x11\n\titem_name\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\"\xd4\x01\n\x0cPublicStatus\x12\x14\n\x0creceipt_code\x18\x01 \x01(\t\x12\x13\n\x0btownship_id\x18\x02 \x01(\t\x12\x0e\n\x06\x62undle\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12.\n\x05parts\x18\x05 \x03(\x0b\x32\x1f.township.permits.v1.PublicPart\x12\x30\n\x0csubmitted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x61pplicant_masked\x18\x07 \x01(\t2\xa0\x03\n\x0ePermitsService\x12\x63\n\x0cSubmitIntake\x12(.township.permits.v1.SubmitIntakeRequest\x1a).township.permits.v1.SubmitIntakeResponse\x12^\n\x0eGetApplication\x12*.township.permits.v1.GetApplicationRequest\x1a .township.permits.v1.Application\x12\x61\n\x0fGetPublicStatus\x12+.township.permits.v1.GetPublicStatusRequest\x1a!.township.permits.v1.PublicStatus\x12\x66\n\rListCatalogue\x12).township.permits.v1.ListCatalogueRequest\x1a*.township.permits.v1.ListCatalogueResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!township/permits/v1/permits.proto\x12\x13township.permits.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ftownship/common/v1/common.proto\"<\n\x14ListCatalogueRequest\x12\x13\n\x0btownship_id\x18\x01 \x01(\t\x12\x0f\n\x07village\x18\x02 \x01(\t\")\n\tTimeLimit\x12\x0e\n\x06\x61mount\x18\x01 \x01(\x05\x12\x0c\n\x04unit\x18\x02 \x01(\t\"\xfe\x01\n\rCatalogueItem\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07name_zh\x18\x02 \x01(\t\x12\x0f\n\x07name_en\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\x12\r\n\x05level\x18\x06 \x01(\t\x12\x37\n\x0fstatutory_limit\x18\x07 \x01(\x0b\x32\x1e.township.permits.v1.TimeLimit\x12\x36\n\x0epromised_limit\x18\x08 \x01(\x0b\x32\x1e.township.permits.v1.TimeLimit\x12\x0b\n\x03\x66\x65\x65\x18\t \x01(\t\x12\x0e\n\x06visits\x18\n \x01(\x05\"_\n\x15ListCatalogueResponse\x12\x13\n\x0btownship_id\x18\x01 \x01(\t\x12\x31\n\x05items\x18\x02 \x03(\x0b\x32\".township.permits.v1.CatalogueItem\"I\n\tApplicant\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tid_number\x18\x02 \x01(\t\x12\r\n\x05phone\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\"6\n\x08Material\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06sha256\x18\x03 \x01(\t\"\xda\x01\n\x13SubmitIntakeRequest\x12\x0e\n\x06\x62undle\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x31\n\tapplicant\x18\x03 \x01(\x0b\x32\x1e.township.permits.v1.Applicant\x12\x30\n\tmaterials\x18\x04 \x03(\x0b\x32\x1d.township.permits.v1.Material\x12\x0f\n\x07\x63hannel\x18\x05 \x01(\t\x12\x0f\n\x07village\x18\x06 \x01(\t\x12\x19\n\x11\x61pplicant_consent\x18\x07 \x01(\x08\"i\n\x12\x41pplicationSummary\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x11\n\titem_name\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\"k\n\x14SubmitIntakeResponse\x12\x14\n\x0creceipt_code\x18\x01 \x01(\t\x12=\n\x0c\x61pplications\x18\x02 \x03(\x0b\x32\'.township.permits.v1.ApplicationSummary\"#\n\x15GetApplicationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x8f\x01\n\x0cHistoryEntry\x12\x12\n\nfrom_state\x18\x01 \x01(\t\x12\x10\n\x08to_state\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\x12\x11\n\tactor_sub\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12&\n\x02\x61t\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x81\x07\n\x0b\x41pplication\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0btownship_id\x18\x02 \x01(\t\x12\x14\n\x0creceipt_code\x18\x03 \x01(\t\x12\x0e\n\x06\x62undle\x18\x04 \x01(\t\x12\x11\n\titem_code\x18\x05 \x01(\t\x12\x11\n\titem_name\x18\x06 \x01(\t\x12\x12\n\ndepartment\x18\x07 \x01(\t\x12\r\n\x05state\x18\x08 \x01(\t\x12\x0f\n\x07\x63hannel\x18\t \x01(\t\x12\x0f\n\x07village\x18\n \x01(\t\x12\x31\n\tapplicant\x18\x0b \x01(\x0b\x32\x1e.township.permits.v1.Applicant\x12\x30\n\tmaterials\x18\x0c \x03(\x0b\x32\x1d.township.permits.v1.Material\x12\x14\n\x0csubmitted_by\x18\r \x01(\t\x12\x30\n\x0csubmitted_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x07history\x18\x0f \x03(\x0b\x32!.township.permits.v1.HistoryEntry\x12\x36\n\x0epromised_limit\x18\x10 \x01(\x0b\x32\x1e.township.permits.v1.TimeLimit\x12\x37\n\x0fstatutory_limit\x18\x11 \x01(\x0b\x32\x1e.township.permits.v1.TimeLimit\x12\x13\n\x0breceived_on\x18\x12 \x01(\t\x12\x19\n\x11promised_due_date\x18\x13 \x01(\t\x12\x1a\n\x12statutory_due_date\x18\x14 \x01(\t\x12\x1e\n\x16remaining_working_days\x18\x15 \x01(\x05\x12(\n statutory_remaining_working_days\x18\x16 \x01(\x05\x12\x0f\n\x07overdue\x18\x17 \x01(\x08\x12\x14\n\x0c\x63lock_paused\x18\x18 \x01(\x08\x12\x1b\n\x13\x63orrection_deadline\x18\x19 \x01(\t\x12\x16\n\x0e\x65xtension_days\x18\x1a \x01(\x05\x12\x17\n\x0f\x61llowed_actions\x18\x1b \x03(\t\x12\x19\n\x11\x61pplicant_consent\x18\x1c \x01(\x08\x12\x19\n\x11missing_materials\x18\x1d \x03(\t\x12\x12\n\ndecided_on\x18\x1e \x01(\t\x12\x19\n\x11working_days_used\x18\x1f \x01(\x05\".\n\x16GetPublicStatusRequest\x12\x14\n\x0creceipt_code\x18\x01 \x01(\t\"\x90\x01\n\nPublicPart\x12\x11\n\titem_code\x18\x01 \x01(\t\x12\x11\n\titem_name\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x19\n\x11promised_due_date\x18\x05 \x01(\t\x12\x1e\n\x16remaining_working_days\x18\x06 \x01(\x05\"\x82\x02\n\x0cPublicStatus\x12\x14\n\x0creceipt_code\x18\x01 \x01(\t\x12\x13\n\x0btownship_id\x18\x02 \x01(\t\x12\x0e\n\x06\x62undle\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12.\n\x05parts\x18\x05 \x03(\x0b\x32\x1f.township.permits.v1.PublicPart\x12\x30\n\x0csubmitted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x61pplicant_masked\x18\x07 \x01(\t\x12\r\n\x05rated\x18\x08 \x01(\x08\x12\x1d\n\x15\x66ollow_up_rating_open\x18\t \x01(\x08\"\x85\x01\n\nActRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x19\n\x11missing_materials\x18\x04 \x03(\t\x12\x30\n\tmaterials\x18\x05 \x03(\x0b\x32\x1d.township.permits.v1.Material\"B\n\x16\x45xtendTimeLimitRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ys\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xf5\x01\n\x17ListApplicationsRequest\x12-\n\x04page\x18\x01 \x01(\x0b\x32\x1f.township.common.v1.PageRequest\x12\x0e\n\x06states\x18\x02 \x03(\t\x12\x11\n\titem_code\x18\x03 \x01(\t\x12\x14\n\x0coverdue_only\x18\x04 \x01(\x08\x12\x0f\n\x07\x63hannel\x18\x05 \x01(\t\x12\x0f\n\x07village\x18\x06 \x01(\t\x12\x11\n\tintake_by\x18\x07 \x01(\t\x12\x12\n\ndepartment\x18\x08 \x01(\t\x12\x13\n\x0btownship_id\x18\t \x01(\t\x12\x14\n\x0creceipt_code\x18\n \x01(\t\"\x82\x01\n\x18ListApplicationsResponse\x12\x36\n\x0c\x61pplications\x18\x01 \x03(\x0b\x32 .township.permits.v1.Application\x12.\n\x04page\x18\x02 \x01(\x0b\x32 .township.common.v1.PageResponse\"K\n\x13SubmitRatingRequest\x12\x14\n\x0creceipt_code\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"\x93\x01\n\rRatingReceipt\x12\x14\n\x0creceipt_code\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\x12\x11\n\tfollow_up\x18\x03 \x01(\x08\x12\x1c\n\x14rectification_opened\x18\x04 \x01(\x08\x12,\n\x08rated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8e\x02\n\x06Rating\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0btownship_id\x18\x02 \x01(\t\x12\x14\n\x0creceipt_code\x18\x03 \x01(\t\x12\x17\n\x0f\x61pplication_ids\x18\x04 \x03(\t\x12\x13\n\x0b\x64\x65partments\x18\x05 \x03(\t\x12\r\n\x05level\x18\x06 \x01(\x05\x12\x0f\n\x07\x63hannel\x18\x07 \x01(\t\x12\x0f\n\x07\x63omment\x18\x08 \x01(\t\x12\x13\n\x0bresponsible\x18\t \x01(\t\x12\x11\n\tfollow_up\x18\n \x01(\x08\x12\x18\n\x10rectification_id\x18\x0b \x01(\t\x12,\n\x08rated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x94\x01\n\x12ListRatingsRequest\x12-\n\x04page\x18\x01 \x01(\x0b\x32\x1f.township.common.v1.PageRequest\x12\x13\n\x0btownship_id\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x13\n\x0bresponsible\x18\x04 \x01(\t\x12\x11\n\tmax_level\x18\x05 \x01(\x05\"s\n\x13ListRatingsResponse\x12,\n\x07ratings\x18\x01 \x03(\x0b\x32\x1b.township.permits.v1.Rating\x12.\n\x04page\x18\x02 \x01(\x0b\x32 .township.common.v1.PageResponse\"\xd2\x03\n\rRectification\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0btownship_id\x18\x02 \x01(\t\x12\x11\n\trating_id\x18\x03 \x01(\t\x12\x14\n\x0creceipt_code\x18\x04 \x01(\t\x12\x13\n\x0bresponsible\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65partments\x18\x06 \x03(\t\x12\r\n\x05state\x18\x07 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x08 \x01(\t\x12\x0f\n\x07overdue\x18\t \x01(\x08\x12\x1e\n\x16remaining_working_days\x18\n \x01(\x05\x12\x19\n\x11return_visit_note\x18\x0b \x01(\t\x12\x0f\n\x07outcome\x18\x0c \x01(\t\x12\x12\n\nresolution\x18\r \x01(\t\x12\x15\n\rappeal_reason\x18\x0e \x01(\t\x12\x17\n\x0f\x61ppeal_decision\x18\x0f \x01(\t\x12-\n\topened_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tclosed_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0crating_level\x18\x12 \x01(\x05\x12\x17\n\x0f\x66ollow_up_level\x18\x13 \x01(\x05\"\xad\x01\n\x19ListRectificationsRequest\x12-\n\x04page\x18\x01 \x01(\x0b\x32\x1f.township.common.v1.PageRequest\x12\x13\n\x0btownship_id\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x13\n\x0bresponsible\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x14\n\x0coverdue_only\x18\x06 \x01(\x08\"\x88\x01\n\x1aListRectificationsResponse\x12:\n\x0erectifications\x18\x01 \x03(\x0b\x32\".township.permits.v1.Rectification\x12.\n\x04page\x18\x02 \x01(\x0b\x32 .township.common.v1.PageResponse\"%\n\x17GetRectificationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"F\n\x1aRectificationActionRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"\xa0\x01\n\x13MaterialRequirement\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07name_zh\x18\x02 \x01(\t\x12\x0f\n\x07name_en\x18\x03 \x01(\t\x12\x0c\n\x04\x66orm\x18\x04 \x01(\t\x12\r\n\x05\x63ount\x18\x05 \x01(\x05\x12\x10\n\x08required\x18\x06 \x01(\x08\x12\x14\n\x0c\x63ondition_zh\x18\x07 \x01(\t\x12\x14\n\x0c\x63ondition_en\x18\x08 \x01(\t\"#\n\tGuideStep\x12\n\n\x02zh\x18\x01 \x01(\t\x12\n\n\x02\x65n\x18\x02 \x01(\t\"\x82\x04\n\x0cServiceGuide\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07name_zh\x18\x02 \x01(\t\x12\x0f\n\x07name_en\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\x12\x13\n\x0blegal_basis\x18\x06 \x03(\t\x12\x37\n\x0fstatutory_limit\x18\x07 \x01(\x0b\x32\x1e.township.permits.v1.TimeLimit\x12\x36\n\x0epromised_limit\x18\x08 \x01(\x0b\x32\x1e.township.permits.v1.TimeLimit\x12;\n\x13statutory_extension\x18\t \x01(\x0b\x32\x1e.township.permits.v1.TimeLimit\x12\x0b\n\x03\x66\x65\x65\x18\n \x01(\t\x12;\n\tmaterials\x18\x0b \x03(\x0b\x32(.township.permits.v1.MaterialRequirement\x12-\n\x05steps\x18\x0c \x03(\x0b\x32\x1e.township.permits.v1.GuideStep\x12\x0e\n\x06visits\x18\r \x01(\x05\x12\x10\n\x08\x63hannels\x18\x0e \x03(\t\x12\r\n\x05level\x18\x0f \x01(\t\x12\x17\n\x0f\x64\x65legated_level\x18\x10 \x01(\t\x12\x1a\n\x12\x64\x65partment_name_zh\x18\x11 \x01(\t\";\n\x16GetServiceGuideRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0btownship_id\x18\x02 \x01(\t\"K\n\x18UpsertServiceItemRequest\x12/\n\x04item\x18\x01 \x01(\x0b\x32!.township.permits.v1.ServiceGuide\"\x80\x01\n\nDelegation\x12\x13\n\x0btownship_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\r\n\x05level\x18\x03 \x01(\t\x12\x13\n\x0b\x64ocument_no\x18\x04 \x01(\t\x12\x16\n\x0e\x64ocument_title\x18\x05 \x01(\t\x12\x0e\n\x06source\x18\x06 \x01(\t\"K\n\x14PutDelegationRequest\x12\x33\n\ndelegation\x18\x01 \x01(\x0b\x32\x1f.township.permits.v1.Delegation\"A\n\x17RemoveDelegationRequest\x12\x13\n\x0btownship_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\"+\n\x18RemoveDelegationResponse\x12\x0f\n\x07removed\x18\x01 \x01(\x08\"@\n\x16ListDelegationsRequest\x12\x13\n\x0btownship_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\"O\n\x17ListDelegationsResponse\x12\x34\n\x0b\x64\x65legations\x18\x01 \x03(\x0b\x32\x1f.township.permits.v1.Delegation\";\n\x17ListServiceItemsRequest\x12\x12\n\ndepartment\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\"L\n\x18ListServiceItemsResponse\x12\x30\n\x05items\x18\x01 \x03(\x0b\x32!.township.permits.v1.ServiceGuide2\xbc\x0e\n\x0ePermitsService\x12\x63\n\x0cSubmitIntake\x12(.township.permits.v1.SubmitIntakeRequest\x1a).township.permits.v1.SubmitIntakeResponse\x12^\n\x0eGetApplication\x12*.township.permits.v1.GetApplicationRequest\x1a .township.permits.v1.Application\x12\x61\n\x0fGetPublicStatus\x12+.township.permits.v1.GetPublicStatusRequest\x1a!.township.permits.v1.PublicStatus\x12\x66\n\rListCatalogue\x12).township.permits.v1.ListCatalogueRequest\x1a*.township.permits.v1.ListCatalogueResponse\x12H\n\x03\x41\x63t\x12\x1f.township.permits.v1.ActRequest\x1a .township.permits.v1.Application\x12`\n\x0f\x45xtendTimeLimit\x12+.township.permits.v1.ExtendTimeLimitRequest\x1a .township.permits.v1.Application\x12o\n\x10ListApplications\x12,.township.permits.v1.ListApplicationsRequest\x1a-.township.permits.v1.ListApplicationsResponse\x12\\\n\x0cSubmitRating\x12(.township.permits.v1.SubmitRatingRequest\x1a\".township.permits.v1.RatingReceipt\x12`\n\x0bListRatings\x12\'.township.permits.v1.ListRatingsRequest\x1a(.township.permits.v1.ListRatingsResponse\x12u\n\x12ListRectifications\x12..township.permits.v1.ListRectificationsRequest\x1a/.township.permits.v1.ListRectificationsResponse\x12\x64\n\x10GetRectification\x12,.township.permits.v1.GetRectificationRequest\x1a\".township.permits.v1.Rectification\x12i\n\x12\x41\x63tOnRectification\x12/.township.permits.v1.RectificationActionRequest\x1a\".township.permits.v1.Rectification\x12\x61\n\x0fGetServiceGuide\x12+.township.permits.v1.GetServiceGuideRequest\x1a!.township.permits.v1.ServiceGuide\x12o\n\x10ListServiceItems\x12,.township.permits.v1.ListServiceItemsRequest\x1a-.township.permits.v1.ListServiceItemsResponse\x12\x65\n\x11UpsertServiceItem\x12-.township.permits.v1.UpsertServiceItemRequest\x1a!.township.permits.v1.ServiceGuide\x12[\n\rPutDelegation\x12).township.permits.v1.PutDelegationRequest\x1a\x1f.township.permits.v1.Delegation\x12o\n\x10RemoveDelegation\x12,.township.permits.v1.RemoveDelegationRequest\x1a-.township.permits.v1.RemoveDelegationResponse\x12l\n\x0fListDelegations\x12+.township.permits.v1.ListDelegationsRequest\x1a,.township.permits.v1.ListDelegationsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'township.permits.v1.permits_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LISTCATALOGUEREQUEST']._serialized_start=91
-  _globals['_LISTCATALOGUEREQUEST']._serialized_end=151
-  _globals['_TIMELIMIT']._serialized_start=153
-  _globals['_TIMELIMIT']._serialized_end=194
-  _globals['_CATALOGUEITEM']._serialized_start=197
-  _globals['_CATALOGUEITEM']._serialized_end=451
-  _globals['_LISTCATALOGUERESPONSE']._serialized_start=453
-  _globals['_LISTCATALOGUERESPONSE']._serialized_end=548
-  _globals['_APPLICANT']._serialized_start=550
-  _globals['_APPLICANT']._serialized_end=623
-  _globals['_MATERIAL']._serialized_start=625
-  _globals['_MATERIAL']._serialized_end=679
-  _globals['_SUBMITINTAKEREQUEST']._serialized_start=682
-  _globals['_SUBMITINTAKEREQUEST']._serialized_end=900
-  _globals['_APPLICATIONSUMMARY']._serialized_start=902
-  _globals['_APPLICATIONSUMMARY']._serialized_end=1007
-  _globals['_SUBMITINTAKERESPONSE']._serialized_start=1009
-  _globals['_SUBMITINTAKERESPONSE']._serialized_end=1116
-  _globals['_GETAPPLICATIONREQUEST']._serialized_start=1118
-  _globals['_GETAPPLICATIONREQUEST']._serialized_end=1153
-  _globals['_HISTORYENTRY']._serialized_start=1156
-  _globals['_HISTORYENTRY']._serialized_end=1299
-  _globals['_APPLICATION']._serialized_start=1302
-  _globals['_APPLICATION']._serialized_end=1718
-  _globals['_GETPUBLICSTATUSREQUEST']._serialized_start=1720
-  _globals['_GETPUBLICSTATUSREQUEST']._serialized_end=1766
-  _globals['_PUBLICPART']._serialized_start=1768
-  _globals['_PUBLICPART']._serialized_end=1853
-  _globals['_PUBLICSTATUS']._serialized_start=1856
-  _globals['_PUBLICSTATUS']._serialized_end=2068
-  _globals['_PERMITSSERVICE']._serialized_start=2071
-  _globals['_PERMITSSERVICE']._serialized_end=2487
+  _globals['_LISTCATALOGUEREQUEST']._serialized_start=124
+  _globals['_LISTCATALOGUEREQUEST']._serialized_end=184
+  _globals['_TIMELIMIT']._serialized_start=186
+  _globals['_TIMELIMIT']._serialized_end=227
+  _globals['_CATALOGUEITEM']._serialized_start=230
+  _globals['_CATALOGUEITEM']._serialized_end=484
+  _globals['_LISTCATALOGUERESPONSE']._serialized_start=486
+  _globals['_LISTCATALOGUERESPONSE']._serialized_end=581
+  _globals['_APPLICANT']._serialized_start=583
+  _globals['_APPLICANT']._serialized_end=656
+  _globals['_MATERIAL']._serialized_start=658
+  _globals['_MATERIAL']._serialized_end=712
+  _globals['_SUBMITINTAKEREQUEST']._serialized_start=715
+  _globals['_SUBMITINTAKEREQUEST']._serialized_end=933
+  _globals['_APPLICATIONSUMMARY']._serialized_start=935
+  _globals['_APPLICATIONSUMMARY']._serialized_end=1040
+  _globals['_SUBMITINTAKERESPONSE']._serialized_start=1042
+  _globals['_SUBMITINTAKERESPONSE']._serialized_end=1149
+  _globals['_GETAPPLICATIONREQUEST']._serialized_start=1151
+  _globals['_GETAPPLICATIONREQUEST']._serialized_end=1186
+  _globals['_HISTORYENTRY']._serialized_start=1189
+  _globals['_HISTORYENTRY']._serialized_end=1332
+  _globals['_APPLICATION']._serialized_start=1335
+  _globals['_APPLICATION']._serialized_end=2232
+  _globals['_GETPUBLICSTATUSREQUEST']._serialized_start=2234
+  _globals['_GETPUBLICSTATUSREQUEST']._serialized_end=2280
+  _globals['_PUBLICPART']._serialized_start=2283
+  _globals['_PUBLICPART']._serialized_end=2427
+  _globals['_PUBLICSTATUS']._serialized_start=2430
+  _globals['_PUBLICSTATUS']._serialized_end=2688
+  _globals['_ACTREQUEST']._serialized_start=2691
+  _globals['_ACTREQUEST']._serialized_end=2824
+  _globals['_EXTENDTIMELIMITREQUEST']._serialized_start=2826
+  _globals['_EXTENDTIMELIMITREQUEST']._serialized_end=2892
+  _globals['_LISTAPPLICATIONSREQUEST']._serialized_start=2895
+  _globals['_LISTAPPLICATIONSREQUEST']._serialized_end=3140
+  _globals['_LISTAPPLICATIONSRESPONSE']._serialized_start=3143
+  _globals['_LISTAPPLICATIONSRESPONSE']._serialized_end=3273
+  _globals['_SUBMITRATINGREQUEST']._serialized_start=3275
+  _globals['_SUBMITRATINGREQUEST']._serialized_end=3350
+  _globals['_RATINGRECEIPT']._serialized_start=3353
+  _globals['_RATINGRECEIPT']._serialized_end=3500
+  _globals['_RATING']._serialized_start=3503
+  _globals['_RATING']._serialized_end=3773
+  _globals['_LISTRATINGSREQUEST']._serialized_start=3776
+  _globals['_LISTRATINGSREQUEST']._serialized_end=3924
+  _globals['_LISTRATINGSRESPONSE']._serialized_start=3926
+  _globals['_LISTRATINGSRESPONSE']._serialized_end=4041
+  _globals['_RECTIFICATION']._serialized_start=4044
+  _globals['_RECTIFICATION']._serialized_end=4510
+  _globals['_LISTRECTIFICATIONSREQUEST']._serialized_start=4513
+  _globals['_LISTRECTIFICATIONSREQUEST']._serialized_end=4686
+  _globals['_LISTRECTIFICATIONSRESPONSE']._serialized_start=4689
+  _globals['_LISTRECTIFICATIONSRESPONSE']._serialized_end=4825
+  _globals['_GETRECTIFICATIONREQUEST']._serialized_start=4827
+  _globals['_GETRECTIFICATIONREQUEST']._serialized_end=4864
+  _globals['_RECTIFICATIONACTIONREQUEST']._serialized_start=4866
+  _globals['_RECTIFICATIONACTIONREQUEST']._serialized_end=4936
+  _globals['_MATERIALREQUIREMENT']._serialized_start=4939
+  _globals['_MATERIALREQUIREMENT']._serialized_end=5099
+  _globals['_GUIDESTEP']._serialized_start=5101
+  _globals['_GUIDESTEP']._serialized_end=5136
+  _globals['_SERVICEGUIDE']._serialized_start=5139
+  _globals['_SERVICEGUIDE']._serialized_end=5653
+  _globals['_GETSERVICEGUIDEREQUEST']._serialized_start=5655
+  _globals['_GETSERVICEGUIDEREQUEST']._serialized_end=5714
+  _globals['_UPSERTSERVICEITEMREQUEST']._serialized_start=5716
+  _globals['_UPSERTSERVICEITEMREQUEST']._serialized_end=5791
+  _globals['_DELEGATION']._serialized_start=5794
+  _globals['_DELEGATION']._serialized_end=5922
+  _globals['_PUTDELEGATIONREQUEST']._serialized_start=5924
+  _globals['_PUTDELEGATIONREQUEST']._serialized_end=5999
+  _globals['_REMOVEDELEGATIONREQUEST']._serialized_start=6001
+  _globals['_REMOVEDELEGATIONREQUEST']._serialized_end=6066
+  _globals['_REMOVEDELEGATIONRESPONSE']._serialized_start=6068
+  _globals['_REMOVEDELEGATIONRESPONSE']._serialized_end=6111
+  _globals['_LISTDELEGATIONSREQUEST']._serialized_start=6113
+  _globals['_LISTDELEGATIONSREQUEST']._serialized_end=6177
+  _globals['_LISTDELEGATIONSRESPONSE']._serialized_start=6179
+  _globals['_LISTDELEGATIONSRESPONSE']._serialized_end=6258
+  _globals['_LISTSERVICEITEMSREQUEST']._serialized_start=6260
+  _globals['_LISTSERVICEITEMSREQUEST']._serialized_end=6319
+  _globals['_LISTSERVICEITEMSRESPONSE']._serialized_start=6321
+  _globals['_LISTSERVICEITEMSRESPONSE']._serialized_end=6397
+  _globals['_PERMITSSERVICE']._serialized_start=6400
+  _globals['_PERMITSSERVICE']._serialized_end=8252
 # @@protoc_insertion_point(module_scope)

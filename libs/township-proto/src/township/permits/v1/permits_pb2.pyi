@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from township.common.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -361,6 +362,22 @@ class Application(_message.Message):
     SUBMITTED_BY_FIELD_NUMBER: _builtins.int
     SUBMITTED_AT_FIELD_NUMBER: _builtins.int
     HISTORY_FIELD_NUMBER: _builtins.int
+    PROMISED_LIMIT_FIELD_NUMBER: _builtins.int
+    STATUTORY_LIMIT_FIELD_NUMBER: _builtins.int
+    RECEIVED_ON_FIELD_NUMBER: _builtins.int
+    PROMISED_DUE_DATE_FIELD_NUMBER: _builtins.int
+    STATUTORY_DUE_DATE_FIELD_NUMBER: _builtins.int
+    REMAINING_WORKING_DAYS_FIELD_NUMBER: _builtins.int
+    STATUTORY_REMAINING_WORKING_DAYS_FIELD_NUMBER: _builtins.int
+    OVERDUE_FIELD_NUMBER: _builtins.int
+    CLOCK_PAUSED_FIELD_NUMBER: _builtins.int
+    CORRECTION_DEADLINE_FIELD_NUMBER: _builtins.int
+    EXTENSION_DAYS_FIELD_NUMBER: _builtins.int
+    ALLOWED_ACTIONS_FIELD_NUMBER: _builtins.int
+    APPLICANT_CONSENT_FIELD_NUMBER: _builtins.int
+    MISSING_MATERIALS_FIELD_NUMBER: _builtins.int
+    DECIDED_ON_FIELD_NUMBER: _builtins.int
+    WORKING_DAYS_USED_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     township_id: _builtins.str
     receipt_code: _builtins.str
@@ -372,6 +389,23 @@ class Application(_message.Message):
     channel: _builtins.str
     village: _builtins.str
     submitted_by: _builtins.str
+    received_on: _builtins.str
+    """the day the clock started (收件之日), YYYY-MM-DD"""
+    promised_due_date: _builtins.str
+    """"" while the clock is paused"""
+    statutory_due_date: _builtins.str
+    remaining_working_days: _builtins.int
+    """to the promised due date; negative when late"""
+    statutory_remaining_working_days: _builtins.int
+    overdue: _builtins.bool
+    """past the promised due date, still undecided"""
+    clock_paused: _builtins.bool
+    correction_deadline: _builtins.str
+    """last day to request correction while SUBMITTED"""
+    extension_days: _builtins.int
+    applicant_consent: _builtins.bool
+    decided_on: _builtins.str
+    working_days_used: _builtins.int
     @_builtins.property
     def applicant(self) -> Global___Applicant: ...
     @_builtins.property
@@ -380,6 +414,16 @@ class Application(_message.Message):
     def submitted_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___HistoryEntry]: ...
+    @_builtins.property
+    def promised_limit(self) -> Global___TimeLimit: ...
+    @_builtins.property
+    def statutory_limit(self) -> Global___TimeLimit: ...
+    @_builtins.property
+    def allowed_actions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """for the caller, in the current state"""
+
+    @_builtins.property
+    def missing_materials(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -398,10 +442,26 @@ class Application(_message.Message):
         submitted_by: _builtins.str = ...,
         submitted_at: _timestamp_pb2.Timestamp | None = ...,
         history: _abc.Iterable[Global___HistoryEntry] | None = ...,
+        promised_limit: Global___TimeLimit | None = ...,
+        statutory_limit: Global___TimeLimit | None = ...,
+        received_on: _builtins.str = ...,
+        promised_due_date: _builtins.str = ...,
+        statutory_due_date: _builtins.str = ...,
+        remaining_working_days: _builtins.int = ...,
+        statutory_remaining_working_days: _builtins.int = ...,
+        overdue: _builtins.bool = ...,
+        clock_paused: _builtins.bool = ...,
+        correction_deadline: _builtins.str = ...,
+        extension_days: _builtins.int = ...,
+        allowed_actions: _abc.Iterable[_builtins.str] | None = ...,
+        applicant_consent: _builtins.bool = ...,
+        missing_materials: _abc.Iterable[_builtins.str] | None = ...,
+        decided_on: _builtins.str = ...,
+        working_days_used: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["applicant", b"applicant", "submitted_at", b"submitted_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["applicant", b"applicant", "promised_limit", b"promised_limit", "statutory_limit", b"statutory_limit", "submitted_at", b"submitted_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["applicant", b"applicant", "bundle", b"bundle", "channel", b"channel", "department", b"department", "history", b"history", "id", b"id", "item_code", b"item_code", "item_name", b"item_name", "materials", b"materials", "receipt_code", b"receipt_code", "state", b"state", "submitted_at", b"submitted_at", "submitted_by", b"submitted_by", "township_id", b"township_id", "village", b"village"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_actions", b"allowed_actions", "applicant", b"applicant", "applicant_consent", b"applicant_consent", "bundle", b"bundle", "channel", b"channel", "clock_paused", b"clock_paused", "correction_deadline", b"correction_deadline", "decided_on", b"decided_on", "department", b"department", "extension_days", b"extension_days", "history", b"history", "id", b"id", "item_code", b"item_code", "item_name", b"item_name", "materials", b"materials", "missing_materials", b"missing_materials", "overdue", b"overdue", "promised_due_date", b"promised_due_date", "promised_limit", b"promised_limit", "receipt_code", b"receipt_code", "received_on", b"received_on", "remaining_working_days", b"remaining_working_days", "state", b"state", "statutory_due_date", b"statutory_due_date", "statutory_limit", b"statutory_limit", "statutory_remaining_working_days", b"statutory_remaining_working_days", "submitted_at", b"submitted_at", "submitted_by", b"submitted_by", "township_id", b"township_id", "village", b"village", "working_days_used", b"working_days_used"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -434,10 +494,14 @@ class PublicPart(_message.Message):
     ITEM_NAME_FIELD_NUMBER: _builtins.int
     DEPARTMENT_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
+    PROMISED_DUE_DATE_FIELD_NUMBER: _builtins.int
+    REMAINING_WORKING_DAYS_FIELD_NUMBER: _builtins.int
     item_code: _builtins.str
     item_name: _builtins.str
     department: _builtins.str
     state: _builtins.str
+    promised_due_date: _builtins.str
+    remaining_working_days: _builtins.int
     def __init__(
         self,
         *,
@@ -445,10 +509,12 @@ class PublicPart(_message.Message):
         item_name: _builtins.str = ...,
         department: _builtins.str = ...,
         state: _builtins.str = ...,
+        promised_due_date: _builtins.str = ...,
+        remaining_working_days: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["department", b"department", "item_code", b"item_code", "item_name", b"item_name", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["department", b"department", "item_code", b"item_code", "item_name", b"item_name", "promised_due_date", b"promised_due_date", "remaining_working_days", b"remaining_working_days", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -465,12 +531,17 @@ class PublicStatus(_message.Message):
     PARTS_FIELD_NUMBER: _builtins.int
     SUBMITTED_AT_FIELD_NUMBER: _builtins.int
     APPLICANT_MASKED_FIELD_NUMBER: _builtins.int
+    RATED_FIELD_NUMBER: _builtins.int
+    FOLLOW_UP_RATING_OPEN_FIELD_NUMBER: _builtins.int
     receipt_code: _builtins.str
     township_id: _builtins.str
     bundle: _builtins.str
     state: _builtins.str
     """combination of the parts"""
     applicant_masked: _builtins.str
+    rated: _builtins.bool
+    follow_up_rating_open: _builtins.bool
+    """a rectification is closed and awaits the follow-up rating"""
     @_builtins.property
     def parts(self) -> _containers.RepeatedCompositeFieldContainer[Global___PublicPart]: ...
     @_builtins.property
@@ -485,11 +556,875 @@ class PublicStatus(_message.Message):
         parts: _abc.Iterable[Global___PublicPart] | None = ...,
         submitted_at: _timestamp_pb2.Timestamp | None = ...,
         applicant_masked: _builtins.str = ...,
+        rated: _builtins.bool = ...,
+        follow_up_rating_open: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["submitted_at", b"submitted_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["applicant_masked", b"applicant_masked", "bundle", b"bundle", "parts", b"parts", "receipt_code", b"receipt_code", "state", b"state", "submitted_at", b"submitted_at", "township_id", b"township_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["applicant_masked", b"applicant_masked", "bundle", b"bundle", "follow_up_rating_open", b"follow_up_rating_open", "parts", b"parts", "rated", b"rated", "receipt_code", b"receipt_code", "state", b"state", "submitted_at", b"submitted_at", "township_id", b"township_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PublicStatus: _TypeAlias = PublicStatus  # noqa: Y015
+
+@_typing.final
+class ActRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MISSING_MATERIALS_FIELD_NUMBER: _builtins.int
+    MATERIALS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    action: _builtins.str
+    """request_correction | resubmit | accept | not_accept | start_review | suspend | resume | approve | deny | issue | close"""
+    reason: _builtins.str
+    @_builtins.property
+    def missing_materials(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """request_correction: material codes still missing"""
+
+    @_builtins.property
+    def materials(self) -> _containers.RepeatedCompositeFieldContainer[Global___Material]:
+        """resubmit: materials handed in"""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        action: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        missing_materials: _abc.Iterable[_builtins.str] | None = ...,
+        materials: _abc.Iterable[Global___Material] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "id", b"id", "materials", b"materials", "missing_materials", b"missing_materials", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ActRequest: _TypeAlias = ActRequest  # noqa: Y015
+
+@_typing.final
+class ExtendTimeLimitRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    days: _builtins.int
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        days: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "id", b"id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExtendTimeLimitRequest: _TypeAlias = ExtendTimeLimitRequest  # noqa: Y015
+
+@_typing.final
+class ListApplicationsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_FIELD_NUMBER: _builtins.int
+    STATES_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    OVERDUE_ONLY_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    VILLAGE_FIELD_NUMBER: _builtins.int
+    INTAKE_BY_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    RECEIPT_CODE_FIELD_NUMBER: _builtins.int
+    item_code: _builtins.str
+    overdue_only: _builtins.bool
+    channel: _builtins.str
+    village: _builtins.str
+    intake_by: _builtins.str
+    """the staff member (clerk or agent) who took the intake"""
+    department: _builtins.str
+    """county admins / auditors only; department users get theirs"""
+    township_id: _builtins.str
+    """county users only; township users always get their own town"""
+    receipt_code: _builtins.str
+    @_builtins.property
+    def page(self) -> _common_pb2.PageRequest: ...
+    @_builtins.property
+    def states(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        page: _common_pb2.PageRequest | None = ...,
+        states: _abc.Iterable[_builtins.str] | None = ...,
+        item_code: _builtins.str = ...,
+        overdue_only: _builtins.bool = ...,
+        channel: _builtins.str = ...,
+        village: _builtins.str = ...,
+        intake_by: _builtins.str = ...,
+        department: _builtins.str = ...,
+        township_id: _builtins.str = ...,
+        receipt_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "department", b"department", "intake_by", b"intake_by", "item_code", b"item_code", "overdue_only", b"overdue_only", "page", b"page", "receipt_code", b"receipt_code", "states", b"states", "township_id", b"township_id", "village", b"village"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListApplicationsRequest: _TypeAlias = ListApplicationsRequest  # noqa: Y015
+
+@_typing.final
+class ListApplicationsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATIONS_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def applications(self) -> _containers.RepeatedCompositeFieldContainer[Global___Application]:
+        """without history"""
+
+    @_builtins.property
+    def page(self) -> _common_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        applications: _abc.Iterable[Global___Application] | None = ...,
+        page: _common_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["applications", b"applications", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListApplicationsResponse: _TypeAlias = ListApplicationsResponse  # noqa: Y015
+
+@_typing.final
+class SubmitRatingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECEIPT_CODE_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    receipt_code: _builtins.str
+    level: _builtins.int
+    """1 very bad … 5 very good"""
+    comment: _builtins.str
+    def __init__(
+        self,
+        *,
+        receipt_code: _builtins.str = ...,
+        level: _builtins.int = ...,
+        comment: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "level", b"level", "receipt_code", b"receipt_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitRatingRequest: _TypeAlias = SubmitRatingRequest  # noqa: Y015
+
+@_typing.final
+class RatingReceipt(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECEIPT_CODE_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    FOLLOW_UP_FIELD_NUMBER: _builtins.int
+    RECTIFICATION_OPENED_FIELD_NUMBER: _builtins.int
+    RATED_AT_FIELD_NUMBER: _builtins.int
+    receipt_code: _builtins.str
+    level: _builtins.int
+    follow_up: _builtins.bool
+    rectification_opened: _builtins.bool
+    @_builtins.property
+    def rated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        receipt_code: _builtins.str = ...,
+        level: _builtins.int = ...,
+        follow_up: _builtins.bool = ...,
+        rectification_opened: _builtins.bool = ...,
+        rated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rated_at", b"rated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["follow_up", b"follow_up", "level", b"level", "rated_at", b"rated_at", "receipt_code", b"receipt_code", "rectification_opened", b"rectification_opened"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RatingReceipt: _TypeAlias = RatingReceipt  # noqa: Y015
+
+@_typing.final
+class Rating(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    RECEIPT_CODE_FIELD_NUMBER: _builtins.int
+    APPLICATION_IDS_FIELD_NUMBER: _builtins.int
+    DEPARTMENTS_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    FOLLOW_UP_FIELD_NUMBER: _builtins.int
+    RECTIFICATION_ID_FIELD_NUMBER: _builtins.int
+    RATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    township_id: _builtins.str
+    receipt_code: _builtins.str
+    level: _builtins.int
+    channel: _builtins.str
+    """public | window_device"""
+    comment: _builtins.str
+    responsible: _builtins.str
+    follow_up: _builtins.bool
+    rectification_id: _builtins.str
+    @_builtins.property
+    def application_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def departments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def rated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        township_id: _builtins.str = ...,
+        receipt_code: _builtins.str = ...,
+        application_ids: _abc.Iterable[_builtins.str] | None = ...,
+        departments: _abc.Iterable[_builtins.str] | None = ...,
+        level: _builtins.int = ...,
+        channel: _builtins.str = ...,
+        comment: _builtins.str = ...,
+        responsible: _builtins.str = ...,
+        follow_up: _builtins.bool = ...,
+        rectification_id: _builtins.str = ...,
+        rated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rated_at", b"rated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_ids", b"application_ids", "channel", b"channel", "comment", b"comment", "departments", b"departments", "follow_up", b"follow_up", "id", b"id", "level", b"level", "rated_at", b"rated_at", "receipt_code", b"receipt_code", "rectification_id", b"rectification_id", "responsible", b"responsible", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Rating: _TypeAlias = Rating  # noqa: Y015
+
+@_typing.final
+class ListRatingsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    MAX_LEVEL_FIELD_NUMBER: _builtins.int
+    township_id: _builtins.str
+    department: _builtins.str
+    responsible: _builtins.str
+    max_level: _builtins.int
+    """0 = any"""
+    @_builtins.property
+    def page(self) -> _common_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        page: _common_pb2.PageRequest | None = ...,
+        township_id: _builtins.str = ...,
+        department: _builtins.str = ...,
+        responsible: _builtins.str = ...,
+        max_level: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["department", b"department", "max_level", b"max_level", "page", b"page", "responsible", b"responsible", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRatingsRequest: _TypeAlias = ListRatingsRequest  # noqa: Y015
+
+@_typing.final
+class ListRatingsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RATINGS_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ratings(self) -> _containers.RepeatedCompositeFieldContainer[Global___Rating]: ...
+    @_builtins.property
+    def page(self) -> _common_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        ratings: _abc.Iterable[Global___Rating] | None = ...,
+        page: _common_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "ratings", b"ratings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRatingsResponse: _TypeAlias = ListRatingsResponse  # noqa: Y015
+
+@_typing.final
+class Rectification(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    RATING_ID_FIELD_NUMBER: _builtins.int
+    RECEIPT_CODE_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    DEPARTMENTS_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    OVERDUE_FIELD_NUMBER: _builtins.int
+    REMAINING_WORKING_DAYS_FIELD_NUMBER: _builtins.int
+    RETURN_VISIT_NOTE_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    RESOLUTION_FIELD_NUMBER: _builtins.int
+    APPEAL_REASON_FIELD_NUMBER: _builtins.int
+    APPEAL_DECISION_FIELD_NUMBER: _builtins.int
+    OPENED_AT_FIELD_NUMBER: _builtins.int
+    CLOSED_AT_FIELD_NUMBER: _builtins.int
+    RATING_LEVEL_FIELD_NUMBER: _builtins.int
+    FOLLOW_UP_LEVEL_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    township_id: _builtins.str
+    rating_id: _builtins.str
+    receipt_code: _builtins.str
+    responsible: _builtins.str
+    state: _builtins.str
+    """OPEN | VISITED | APPEALED | CLOSED"""
+    due_date: _builtins.str
+    overdue: _builtins.bool
+    remaining_working_days: _builtins.int
+    return_visit_note: _builtins.str
+    outcome: _builtins.str
+    """fixed | explained | appeal_upheld"""
+    resolution: _builtins.str
+    appeal_reason: _builtins.str
+    appeal_decision: _builtins.str
+    rating_level: _builtins.int
+    follow_up_level: _builtins.int
+    """0 until the follow-up rating"""
+    @_builtins.property
+    def departments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def opened_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def closed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        township_id: _builtins.str = ...,
+        rating_id: _builtins.str = ...,
+        receipt_code: _builtins.str = ...,
+        responsible: _builtins.str = ...,
+        departments: _abc.Iterable[_builtins.str] | None = ...,
+        state: _builtins.str = ...,
+        due_date: _builtins.str = ...,
+        overdue: _builtins.bool = ...,
+        remaining_working_days: _builtins.int = ...,
+        return_visit_note: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+        resolution: _builtins.str = ...,
+        appeal_reason: _builtins.str = ...,
+        appeal_decision: _builtins.str = ...,
+        opened_at: _timestamp_pb2.Timestamp | None = ...,
+        closed_at: _timestamp_pb2.Timestamp | None = ...,
+        rating_level: _builtins.int = ...,
+        follow_up_level: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closed_at", b"closed_at", "opened_at", b"opened_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appeal_decision", b"appeal_decision", "appeal_reason", b"appeal_reason", "closed_at", b"closed_at", "departments", b"departments", "due_date", b"due_date", "follow_up_level", b"follow_up_level", "id", b"id", "opened_at", b"opened_at", "outcome", b"outcome", "overdue", b"overdue", "rating_id", b"rating_id", "rating_level", b"rating_level", "receipt_code", b"receipt_code", "remaining_working_days", b"remaining_working_days", "resolution", b"resolution", "responsible", b"responsible", "return_visit_note", b"return_visit_note", "state", b"state", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Rectification: _TypeAlias = Rectification  # noqa: Y015
+
+@_typing.final
+class ListRectificationsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    RESPONSIBLE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    OVERDUE_ONLY_FIELD_NUMBER: _builtins.int
+    township_id: _builtins.str
+    department: _builtins.str
+    responsible: _builtins.str
+    state: _builtins.str
+    overdue_only: _builtins.bool
+    @_builtins.property
+    def page(self) -> _common_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        page: _common_pb2.PageRequest | None = ...,
+        township_id: _builtins.str = ...,
+        department: _builtins.str = ...,
+        responsible: _builtins.str = ...,
+        state: _builtins.str = ...,
+        overdue_only: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["department", b"department", "overdue_only", b"overdue_only", "page", b"page", "responsible", b"responsible", "state", b"state", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRectificationsRequest: _TypeAlias = ListRectificationsRequest  # noqa: Y015
+
+@_typing.final
+class ListRectificationsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECTIFICATIONS_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rectifications(self) -> _containers.RepeatedCompositeFieldContainer[Global___Rectification]: ...
+    @_builtins.property
+    def page(self) -> _common_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        rectifications: _abc.Iterable[Global___Rectification] | None = ...,
+        page: _common_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "rectifications", b"rectifications"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRectificationsResponse: _TypeAlias = ListRectificationsResponse  # noqa: Y015
+
+@_typing.final
+class GetRectificationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRectificationRequest: _TypeAlias = GetRectificationRequest  # noqa: Y015
+
+@_typing.final
+class RectificationActionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    action: _builtins.str
+    """return_visit | fix | explain | appeal | uphold_appeal | reject_appeal"""
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        action: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "id", b"id", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RectificationActionRequest: _TypeAlias = RectificationActionRequest  # noqa: Y015
+
+@_typing.final
+class MaterialRequirement(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    NAME_ZH_FIELD_NUMBER: _builtins.int
+    NAME_EN_FIELD_NUMBER: _builtins.int
+    FORM_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    REQUIRED_FIELD_NUMBER: _builtins.int
+    CONDITION_ZH_FIELD_NUMBER: _builtins.int
+    CONDITION_EN_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    name_zh: _builtins.str
+    name_en: _builtins.str
+    form: _builtins.str
+    """original | copy"""
+    count: _builtins.int
+    required: _builtins.bool
+    condition_zh: _builtins.str
+    condition_en: _builtins.str
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        name_zh: _builtins.str = ...,
+        name_en: _builtins.str = ...,
+        form: _builtins.str = ...,
+        count: _builtins.int = ...,
+        required: _builtins.bool = ...,
+        condition_zh: _builtins.str = ...,
+        condition_en: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "condition_en", b"condition_en", "condition_zh", b"condition_zh", "count", b"count", "form", b"form", "name_en", b"name_en", "name_zh", b"name_zh", "required", b"required"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MaterialRequirement: _TypeAlias = MaterialRequirement  # noqa: Y015
+
+@_typing.final
+class GuideStep(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ZH_FIELD_NUMBER: _builtins.int
+    EN_FIELD_NUMBER: _builtins.int
+    zh: _builtins.str
+    en: _builtins.str
+    def __init__(
+        self,
+        *,
+        zh: _builtins.str = ...,
+        en: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["en", b"en", "zh", b"zh"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GuideStep: _TypeAlias = GuideStep  # noqa: Y015
+
+@_typing.final
+class ServiceGuide(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    NAME_ZH_FIELD_NUMBER: _builtins.int
+    NAME_EN_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    LEGAL_BASIS_FIELD_NUMBER: _builtins.int
+    STATUTORY_LIMIT_FIELD_NUMBER: _builtins.int
+    PROMISED_LIMIT_FIELD_NUMBER: _builtins.int
+    STATUTORY_EXTENSION_FIELD_NUMBER: _builtins.int
+    FEE_FIELD_NUMBER: _builtins.int
+    MATERIALS_FIELD_NUMBER: _builtins.int
+    STEPS_FIELD_NUMBER: _builtins.int
+    VISITS_FIELD_NUMBER: _builtins.int
+    CHANNELS_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    DELEGATED_LEVEL_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_NAME_ZH_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    name_zh: _builtins.str
+    name_en: _builtins.str
+    type: _builtins.str
+    """licensing | public_service | other"""
+    department: _builtins.str
+    fee: _builtins.str
+    visits: _builtins.int
+    level: _builtins.str
+    """the item's intended level (township | village)"""
+    delegated_level: _builtins.str
+    """as delegated to the asked township ("" without one)"""
+    department_name_zh: _builtins.str
+    @_builtins.property
+    def legal_basis(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def statutory_limit(self) -> Global___TimeLimit: ...
+    @_builtins.property
+    def promised_limit(self) -> Global___TimeLimit: ...
+    @_builtins.property
+    def statutory_extension(self) -> Global___TimeLimit:
+        """amount 0 when none"""
+
+    @_builtins.property
+    def materials(self) -> _containers.RepeatedCompositeFieldContainer[Global___MaterialRequirement]: ...
+    @_builtins.property
+    def steps(self) -> _containers.RepeatedCompositeFieldContainer[Global___GuideStep]: ...
+    @_builtins.property
+    def channels(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        name_zh: _builtins.str = ...,
+        name_en: _builtins.str = ...,
+        type: _builtins.str = ...,
+        department: _builtins.str = ...,
+        legal_basis: _abc.Iterable[_builtins.str] | None = ...,
+        statutory_limit: Global___TimeLimit | None = ...,
+        promised_limit: Global___TimeLimit | None = ...,
+        statutory_extension: Global___TimeLimit | None = ...,
+        fee: _builtins.str = ...,
+        materials: _abc.Iterable[Global___MaterialRequirement] | None = ...,
+        steps: _abc.Iterable[Global___GuideStep] | None = ...,
+        visits: _builtins.int = ...,
+        channels: _abc.Iterable[_builtins.str] | None = ...,
+        level: _builtins.str = ...,
+        delegated_level: _builtins.str = ...,
+        department_name_zh: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["promised_limit", b"promised_limit", "statutory_extension", b"statutory_extension", "statutory_limit", b"statutory_limit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channels", b"channels", "code", b"code", "delegated_level", b"delegated_level", "department", b"department", "department_name_zh", b"department_name_zh", "fee", b"fee", "legal_basis", b"legal_basis", "level", b"level", "materials", b"materials", "name_en", b"name_en", "name_zh", b"name_zh", "promised_limit", b"promised_limit", "statutory_extension", b"statutory_extension", "statutory_limit", b"statutory_limit", "steps", b"steps", "type", b"type", "visits", b"visits"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ServiceGuide: _TypeAlias = ServiceGuide  # noqa: Y015
+
+@_typing.final
+class GetServiceGuideRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    township_id: _builtins.str
+    """optional: the guide as a township offers it (404 if not delegated)"""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        township_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetServiceGuideRequest: _TypeAlias = GetServiceGuideRequest  # noqa: Y015
+
+@_typing.final
+class UpsertServiceItemRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def item(self) -> Global___ServiceGuide: ...
+    def __init__(
+        self,
+        *,
+        item: Global___ServiceGuide | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpsertServiceItemRequest: _TypeAlias = UpsertServiceItemRequest  # noqa: Y015
+
+@_typing.final
+class Delegation(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    DOCUMENT_NO_FIELD_NUMBER: _builtins.int
+    DOCUMENT_TITLE_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    township_id: _builtins.str
+    item_code: _builtins.str
+    level: _builtins.str
+    """township | village"""
+    document_no: _builtins.str
+    document_title: _builtins.str
+    source: _builtins.str
+    """seed | admin"""
+    def __init__(
+        self,
+        *,
+        township_id: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        level: _builtins.str = ...,
+        document_no: _builtins.str = ...,
+        document_title: _builtins.str = ...,
+        source: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_no", b"document_no", "document_title", b"document_title", "item_code", b"item_code", "level", b"level", "source", b"source", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Delegation: _TypeAlias = Delegation  # noqa: Y015
+
+@_typing.final
+class PutDelegationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELEGATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def delegation(self) -> Global___Delegation: ...
+    def __init__(
+        self,
+        *,
+        delegation: Global___Delegation | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["delegation", b"delegation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delegation", b"delegation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PutDelegationRequest: _TypeAlias = PutDelegationRequest  # noqa: Y015
+
+@_typing.final
+class RemoveDelegationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    township_id: _builtins.str
+    item_code: _builtins.str
+    def __init__(
+        self,
+        *,
+        township_id: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item_code", b"item_code", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveDelegationRequest: _TypeAlias = RemoveDelegationRequest  # noqa: Y015
+
+@_typing.final
+class RemoveDelegationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REMOVED_FIELD_NUMBER: _builtins.int
+    removed: _builtins.bool
+    def __init__(
+        self,
+        *,
+        removed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["removed", b"removed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveDelegationResponse: _TypeAlias = RemoveDelegationResponse  # noqa: Y015
+
+@_typing.final
+class ListDelegationsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_ID_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    township_id: _builtins.str
+    item_code: _builtins.str
+    def __init__(
+        self,
+        *,
+        township_id: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item_code", b"item_code", "township_id", b"township_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDelegationsRequest: _TypeAlias = ListDelegationsRequest  # noqa: Y015
+
+@_typing.final
+class ListDelegationsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELEGATIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def delegations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Delegation]: ...
+    def __init__(
+        self,
+        *,
+        delegations: _abc.Iterable[Global___Delegation] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delegations", b"delegations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDelegationsResponse: _TypeAlias = ListDelegationsResponse  # noqa: Y015
+
+@_typing.final
+class ListServiceItemsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    department: _builtins.str
+    """optional filter"""
+    type: _builtins.str
+    """optional filter: licensing | public_service | other"""
+    def __init__(
+        self,
+        *,
+        department: _builtins.str = ...,
+        type: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["department", b"department", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListServiceItemsRequest: _TypeAlias = ListServiceItemsRequest  # noqa: Y015
+
+@_typing.final
+class ListServiceItemsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___ServiceGuide]: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___ServiceGuide] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListServiceItemsResponse: _TypeAlias = ListServiceItemsResponse  # noqa: Y015

@@ -55,6 +55,76 @@ class PermitsServiceStub:
                 request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ListCatalogueRequest.SerializeToString,
                 response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ListCatalogueResponse.FromString,
                 _registered_method=True)
+        self.Act = channel.unary_unary(
+                '/township.permits.v1.PermitsService/Act',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ActRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.Application.FromString,
+                _registered_method=True)
+        self.ExtendTimeLimit = channel.unary_unary(
+                '/township.permits.v1.PermitsService/ExtendTimeLimit',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ExtendTimeLimitRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.Application.FromString,
+                _registered_method=True)
+        self.ListApplications = channel.unary_unary(
+                '/township.permits.v1.PermitsService/ListApplications',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ListApplicationsRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ListApplicationsResponse.FromString,
+                _registered_method=True)
+        self.SubmitRating = channel.unary_unary(
+                '/township.permits.v1.PermitsService/SubmitRating',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.SubmitRatingRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.RatingReceipt.FromString,
+                _registered_method=True)
+        self.ListRatings = channel.unary_unary(
+                '/township.permits.v1.PermitsService/ListRatings',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ListRatingsRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ListRatingsResponse.FromString,
+                _registered_method=True)
+        self.ListRectifications = channel.unary_unary(
+                '/township.permits.v1.PermitsService/ListRectifications',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ListRectificationsRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ListRectificationsResponse.FromString,
+                _registered_method=True)
+        self.GetRectification = channel.unary_unary(
+                '/township.permits.v1.PermitsService/GetRectification',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.GetRectificationRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.Rectification.FromString,
+                _registered_method=True)
+        self.ActOnRectification = channel.unary_unary(
+                '/township.permits.v1.PermitsService/ActOnRectification',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.RectificationActionRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.Rectification.FromString,
+                _registered_method=True)
+        self.GetServiceGuide = channel.unary_unary(
+                '/township.permits.v1.PermitsService/GetServiceGuide',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.GetServiceGuideRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ServiceGuide.FromString,
+                _registered_method=True)
+        self.ListServiceItems = channel.unary_unary(
+                '/township.permits.v1.PermitsService/ListServiceItems',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ListServiceItemsRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ListServiceItemsResponse.FromString,
+                _registered_method=True)
+        self.UpsertServiceItem = channel.unary_unary(
+                '/township.permits.v1.PermitsService/UpsertServiceItem',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.UpsertServiceItemRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ServiceGuide.FromString,
+                _registered_method=True)
+        self.PutDelegation = channel.unary_unary(
+                '/township.permits.v1.PermitsService/PutDelegation',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.PutDelegationRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.Delegation.FromString,
+                _registered_method=True)
+        self.RemoveDelegation = channel.unary_unary(
+                '/township.permits.v1.PermitsService/RemoveDelegation',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.RemoveDelegationRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.RemoveDelegationResponse.FromString,
+                _registered_method=True)
+        self.ListDelegations = channel.unary_unary(
+                '/township.permits.v1.PermitsService/ListDelegations',
+                request_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ListDelegationsRequest.SerializeToString,
+                response_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ListDelegationsResponse.FromString,
+                _registered_method=True)
 
 
 class PermitsServiceServicer:
@@ -89,6 +159,99 @@ class PermitsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Act(self, request, context):
+        """Takes one step of the state machine (accept, request correction, approve, …).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExtendTimeLimit(self, request, context):
+        """Extends the statutory time limit (approver of the competent department, with a reason).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApplications(self, request, context):
+        """Queues: a township's applications, or a county department's across towns; filtered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitRating(self, request, context):
+        """A rating (好差评) by receipt code: public (no principal) or at the window device.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRatings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRectifications(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRectification(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ActOnRectification(self, request, context):
+        """Return visit, fix, explanation, appeal and the appeal's decision.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetServiceGuide(self, request, context):
+        """The full service guide of one item (public), optionally as delegated to a township.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListServiceItems(self, request, context):
+        """The county catalogue: every item with its guide, delegated or not (public).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertServiceItem(self, request, context):
+        """County admins: create or replace a catalogue item.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutDelegation(self, request, context):
+        """County admins: delegate an item to a township (or down to its villages).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveDelegation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDelegations(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PermitsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +274,76 @@ def add_PermitsServiceServicer_to_server(servicer, server):
                     servicer.ListCatalogue,
                     request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ListCatalogueRequest.FromString,
                     response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ListCatalogueResponse.SerializeToString,
+            ),
+            'Act': grpc.unary_unary_rpc_method_handler(
+                    servicer.Act,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ActRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.Application.SerializeToString,
+            ),
+            'ExtendTimeLimit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExtendTimeLimit,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ExtendTimeLimitRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.Application.SerializeToString,
+            ),
+            'ListApplications': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApplications,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ListApplicationsRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ListApplicationsResponse.SerializeToString,
+            ),
+            'SubmitRating': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitRating,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.SubmitRatingRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.RatingReceipt.SerializeToString,
+            ),
+            'ListRatings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRatings,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ListRatingsRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ListRatingsResponse.SerializeToString,
+            ),
+            'ListRectifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRectifications,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ListRectificationsRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ListRectificationsResponse.SerializeToString,
+            ),
+            'GetRectification': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRectification,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.GetRectificationRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.Rectification.SerializeToString,
+            ),
+            'ActOnRectification': grpc.unary_unary_rpc_method_handler(
+                    servicer.ActOnRectification,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.RectificationActionRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.Rectification.SerializeToString,
+            ),
+            'GetServiceGuide': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetServiceGuide,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.GetServiceGuideRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ServiceGuide.SerializeToString,
+            ),
+            'ListServiceItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListServiceItems,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ListServiceItemsRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ListServiceItemsResponse.SerializeToString,
+            ),
+            'UpsertServiceItem': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertServiceItem,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.UpsertServiceItemRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ServiceGuide.SerializeToString,
+            ),
+            'PutDelegation': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutDelegation,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.PutDelegationRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.Delegation.SerializeToString,
+            ),
+            'RemoveDelegation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveDelegation,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.RemoveDelegationRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.RemoveDelegationResponse.SerializeToString,
+            ),
+            'ListDelegations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDelegations,
+                    request_deserializer=township_dot_permits_dot_v1_dot_permits__pb2.ListDelegationsRequest.FromString,
+                    response_serializer=township_dot_permits_dot_v1_dot_permits__pb2.ListDelegationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -222,6 +455,384 @@ class PermitsService:
             '/township.permits.v1.PermitsService/ListCatalogue',
             township_dot_permits_dot_v1_dot_permits__pb2.ListCatalogueRequest.SerializeToString,
             township_dot_permits_dot_v1_dot_permits__pb2.ListCatalogueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Act(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/Act',
+            township_dot_permits_dot_v1_dot_permits__pb2.ActRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.Application.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExtendTimeLimit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/ExtendTimeLimit',
+            township_dot_permits_dot_v1_dot_permits__pb2.ExtendTimeLimitRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.Application.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListApplications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/ListApplications',
+            township_dot_permits_dot_v1_dot_permits__pb2.ListApplicationsRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.ListApplicationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitRating(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/SubmitRating',
+            township_dot_permits_dot_v1_dot_permits__pb2.SubmitRatingRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.RatingReceipt.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRatings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/ListRatings',
+            township_dot_permits_dot_v1_dot_permits__pb2.ListRatingsRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.ListRatingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRectifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/ListRectifications',
+            township_dot_permits_dot_v1_dot_permits__pb2.ListRectificationsRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.ListRectificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRectification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/GetRectification',
+            township_dot_permits_dot_v1_dot_permits__pb2.GetRectificationRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.Rectification.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ActOnRectification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/ActOnRectification',
+            township_dot_permits_dot_v1_dot_permits__pb2.RectificationActionRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.Rectification.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetServiceGuide(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/GetServiceGuide',
+            township_dot_permits_dot_v1_dot_permits__pb2.GetServiceGuideRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.ServiceGuide.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListServiceItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/ListServiceItems',
+            township_dot_permits_dot_v1_dot_permits__pb2.ListServiceItemsRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.ListServiceItemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertServiceItem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/UpsertServiceItem',
+            township_dot_permits_dot_v1_dot_permits__pb2.UpsertServiceItemRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.ServiceGuide.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutDelegation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/PutDelegation',
+            township_dot_permits_dot_v1_dot_permits__pb2.PutDelegationRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.Delegation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveDelegation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/RemoveDelegation',
+            township_dot_permits_dot_v1_dot_permits__pb2.RemoveDelegationRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.RemoveDelegationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDelegations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.permits.v1.PermitsService/ListDelegations',
+            township_dot_permits_dot_v1_dot_permits__pb2.ListDelegationsRequest.SerializeToString,
+            township_dot_permits_dot_v1_dot_permits__pb2.ListDelegationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

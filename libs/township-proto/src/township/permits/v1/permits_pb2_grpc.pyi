@@ -41,6 +41,29 @@ class PermitsServiceStub:
     """Public status by receipt code, without personal data."""
     ListCatalogue: _grpc.UnaryUnaryMultiCallable[_permits_pb2.ListCatalogueRequest, _permits_pb2.ListCatalogueResponse]
     """The items delegated to a township (public catalogue)."""
+    Act: _grpc.UnaryUnaryMultiCallable[_permits_pb2.ActRequest, _permits_pb2.Application]
+    """Takes one step of the state machine (accept, request correction, approve, …)."""
+    ExtendTimeLimit: _grpc.UnaryUnaryMultiCallable[_permits_pb2.ExtendTimeLimitRequest, _permits_pb2.Application]
+    """Extends the statutory time limit (approver of the competent department, with a reason)."""
+    ListApplications: _grpc.UnaryUnaryMultiCallable[_permits_pb2.ListApplicationsRequest, _permits_pb2.ListApplicationsResponse]
+    """Queues: a township's applications, or a county department's across towns; filtered."""
+    SubmitRating: _grpc.UnaryUnaryMultiCallable[_permits_pb2.SubmitRatingRequest, _permits_pb2.RatingReceipt]
+    """A rating (好差评) by receipt code: public (no principal) or at the window device."""
+    ListRatings: _grpc.UnaryUnaryMultiCallable[_permits_pb2.ListRatingsRequest, _permits_pb2.ListRatingsResponse]
+    ListRectifications: _grpc.UnaryUnaryMultiCallable[_permits_pb2.ListRectificationsRequest, _permits_pb2.ListRectificationsResponse]
+    GetRectification: _grpc.UnaryUnaryMultiCallable[_permits_pb2.GetRectificationRequest, _permits_pb2.Rectification]
+    ActOnRectification: _grpc.UnaryUnaryMultiCallable[_permits_pb2.RectificationActionRequest, _permits_pb2.Rectification]
+    """Return visit, fix, explanation, appeal and the appeal's decision."""
+    GetServiceGuide: _grpc.UnaryUnaryMultiCallable[_permits_pb2.GetServiceGuideRequest, _permits_pb2.ServiceGuide]
+    """The full service guide of one item (public), optionally as delegated to a township."""
+    ListServiceItems: _grpc.UnaryUnaryMultiCallable[_permits_pb2.ListServiceItemsRequest, _permits_pb2.ListServiceItemsResponse]
+    """The county catalogue: every item with its guide, delegated or not (public)."""
+    UpsertServiceItem: _grpc.UnaryUnaryMultiCallable[_permits_pb2.UpsertServiceItemRequest, _permits_pb2.ServiceGuide]
+    """County admins: create or replace a catalogue item."""
+    PutDelegation: _grpc.UnaryUnaryMultiCallable[_permits_pb2.PutDelegationRequest, _permits_pb2.Delegation]
+    """County admins: delegate an item to a township (or down to its villages)."""
+    RemoveDelegation: _grpc.UnaryUnaryMultiCallable[_permits_pb2.RemoveDelegationRequest, _permits_pb2.RemoveDelegationResponse]
+    ListDelegations: _grpc.UnaryUnaryMultiCallable[_permits_pb2.ListDelegationsRequest, _permits_pb2.ListDelegationsResponse]
 
 @_typing.type_check_only
 class PermitsServiceAsyncStub(PermitsServiceStub):
@@ -55,6 +78,29 @@ class PermitsServiceAsyncStub(PermitsServiceStub):
     """Public status by receipt code, without personal data."""
     ListCatalogue: _aio.UnaryUnaryMultiCallable[_permits_pb2.ListCatalogueRequest, _permits_pb2.ListCatalogueResponse]  # type: ignore[assignment]
     """The items delegated to a township (public catalogue)."""
+    Act: _aio.UnaryUnaryMultiCallable[_permits_pb2.ActRequest, _permits_pb2.Application]  # type: ignore[assignment]
+    """Takes one step of the state machine (accept, request correction, approve, …)."""
+    ExtendTimeLimit: _aio.UnaryUnaryMultiCallable[_permits_pb2.ExtendTimeLimitRequest, _permits_pb2.Application]  # type: ignore[assignment]
+    """Extends the statutory time limit (approver of the competent department, with a reason)."""
+    ListApplications: _aio.UnaryUnaryMultiCallable[_permits_pb2.ListApplicationsRequest, _permits_pb2.ListApplicationsResponse]  # type: ignore[assignment]
+    """Queues: a township's applications, or a county department's across towns; filtered."""
+    SubmitRating: _aio.UnaryUnaryMultiCallable[_permits_pb2.SubmitRatingRequest, _permits_pb2.RatingReceipt]  # type: ignore[assignment]
+    """A rating (好差评) by receipt code: public (no principal) or at the window device."""
+    ListRatings: _aio.UnaryUnaryMultiCallable[_permits_pb2.ListRatingsRequest, _permits_pb2.ListRatingsResponse]  # type: ignore[assignment]
+    ListRectifications: _aio.UnaryUnaryMultiCallable[_permits_pb2.ListRectificationsRequest, _permits_pb2.ListRectificationsResponse]  # type: ignore[assignment]
+    GetRectification: _aio.UnaryUnaryMultiCallable[_permits_pb2.GetRectificationRequest, _permits_pb2.Rectification]  # type: ignore[assignment]
+    ActOnRectification: _aio.UnaryUnaryMultiCallable[_permits_pb2.RectificationActionRequest, _permits_pb2.Rectification]  # type: ignore[assignment]
+    """Return visit, fix, explanation, appeal and the appeal's decision."""
+    GetServiceGuide: _aio.UnaryUnaryMultiCallable[_permits_pb2.GetServiceGuideRequest, _permits_pb2.ServiceGuide]  # type: ignore[assignment]
+    """The full service guide of one item (public), optionally as delegated to a township."""
+    ListServiceItems: _aio.UnaryUnaryMultiCallable[_permits_pb2.ListServiceItemsRequest, _permits_pb2.ListServiceItemsResponse]  # type: ignore[assignment]
+    """The county catalogue: every item with its guide, delegated or not (public)."""
+    UpsertServiceItem: _aio.UnaryUnaryMultiCallable[_permits_pb2.UpsertServiceItemRequest, _permits_pb2.ServiceGuide]  # type: ignore[assignment]
+    """County admins: create or replace a catalogue item."""
+    PutDelegation: _aio.UnaryUnaryMultiCallable[_permits_pb2.PutDelegationRequest, _permits_pb2.Delegation]  # type: ignore[assignment]
+    """County admins: delegate an item to a township (or down to its villages)."""
+    RemoveDelegation: _aio.UnaryUnaryMultiCallable[_permits_pb2.RemoveDelegationRequest, _permits_pb2.RemoveDelegationResponse]  # type: ignore[assignment]
+    ListDelegations: _aio.UnaryUnaryMultiCallable[_permits_pb2.ListDelegationsRequest, _permits_pb2.ListDelegationsResponse]  # type: ignore[assignment]
 
 class PermitsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Delegated licensing and public services (政务服务): unified intake, categorised approval."""
@@ -90,5 +136,112 @@ class PermitsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_permits_pb2.ListCatalogueResponse, _abc.Awaitable[_permits_pb2.ListCatalogueResponse]]:
         """The items delegated to a township (public catalogue)."""
+
+    @_abc_1.abstractmethod
+    def Act(
+        self,
+        request: _permits_pb2.ActRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.Application, _abc.Awaitable[_permits_pb2.Application]]:
+        """Takes one step of the state machine (accept, request correction, approve, …)."""
+
+    @_abc_1.abstractmethod
+    def ExtendTimeLimit(
+        self,
+        request: _permits_pb2.ExtendTimeLimitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.Application, _abc.Awaitable[_permits_pb2.Application]]:
+        """Extends the statutory time limit (approver of the competent department, with a reason)."""
+
+    @_abc_1.abstractmethod
+    def ListApplications(
+        self,
+        request: _permits_pb2.ListApplicationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.ListApplicationsResponse, _abc.Awaitable[_permits_pb2.ListApplicationsResponse]]:
+        """Queues: a township's applications, or a county department's across towns; filtered."""
+
+    @_abc_1.abstractmethod
+    def SubmitRating(
+        self,
+        request: _permits_pb2.SubmitRatingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.RatingReceipt, _abc.Awaitable[_permits_pb2.RatingReceipt]]:
+        """A rating (好差评) by receipt code: public (no principal) or at the window device."""
+
+    @_abc_1.abstractmethod
+    def ListRatings(
+        self,
+        request: _permits_pb2.ListRatingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.ListRatingsResponse, _abc.Awaitable[_permits_pb2.ListRatingsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListRectifications(
+        self,
+        request: _permits_pb2.ListRectificationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.ListRectificationsResponse, _abc.Awaitable[_permits_pb2.ListRectificationsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetRectification(
+        self,
+        request: _permits_pb2.GetRectificationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.Rectification, _abc.Awaitable[_permits_pb2.Rectification]]: ...
+
+    @_abc_1.abstractmethod
+    def ActOnRectification(
+        self,
+        request: _permits_pb2.RectificationActionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.Rectification, _abc.Awaitable[_permits_pb2.Rectification]]:
+        """Return visit, fix, explanation, appeal and the appeal's decision."""
+
+    @_abc_1.abstractmethod
+    def GetServiceGuide(
+        self,
+        request: _permits_pb2.GetServiceGuideRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.ServiceGuide, _abc.Awaitable[_permits_pb2.ServiceGuide]]:
+        """The full service guide of one item (public), optionally as delegated to a township."""
+
+    @_abc_1.abstractmethod
+    def ListServiceItems(
+        self,
+        request: _permits_pb2.ListServiceItemsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.ListServiceItemsResponse, _abc.Awaitable[_permits_pb2.ListServiceItemsResponse]]:
+        """The county catalogue: every item with its guide, delegated or not (public)."""
+
+    @_abc_1.abstractmethod
+    def UpsertServiceItem(
+        self,
+        request: _permits_pb2.UpsertServiceItemRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.ServiceGuide, _abc.Awaitable[_permits_pb2.ServiceGuide]]:
+        """County admins: create or replace a catalogue item."""
+
+    @_abc_1.abstractmethod
+    def PutDelegation(
+        self,
+        request: _permits_pb2.PutDelegationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.Delegation, _abc.Awaitable[_permits_pb2.Delegation]]:
+        """County admins: delegate an item to a township (or down to its villages)."""
+
+    @_abc_1.abstractmethod
+    def RemoveDelegation(
+        self,
+        request: _permits_pb2.RemoveDelegationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.RemoveDelegationResponse, _abc.Awaitable[_permits_pb2.RemoveDelegationResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListDelegations(
+        self,
+        request: _permits_pb2.ListDelegationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_permits_pb2.ListDelegationsResponse, _abc.Awaitable[_permits_pb2.ListDelegationsResponse]]: ...
 
 def add_PermitsServiceServicer_to_server(servicer: PermitsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -44,6 +44,31 @@ class ListPointsRequest(_message.Message):
 Global___ListPointsRequest: _TypeAlias = ListPointsRequest  # noqa: Y015
 
 @_typing.final
+class Evidence(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    URI_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    sha256: _builtins.str
+    uri: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        sha256: _builtins.str = ...,
+        uri: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "sha256", b"sha256", "uri", b"uri"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Evidence: _TypeAlias = Evidence  # noqa: Y015
+
+@_typing.final
 class PointsEntry(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -56,18 +81,33 @@ class PointsEntry(_message.Message):
     SOURCE_TYPE_FIELD_NUMBER: _builtins.int
     NOTE_FIELD_NUMBER: _builtins.int
     RECORDED_AT_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    CLAIMED_BY_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    APPEAL_REASON_FIELD_NUMBER: _builtins.int
+    APPEALED_FROM_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     person: _builtins.str
     rule_code: _builtins.str
     points: _builtins.str
     """decimal as string"""
     state: _builtins.str
-    """AUTO | CLAIMED | APPROVED | REJECTED | APPEALED"""
+    """AUTO | CLAIMED | APPROVED | REJECTED | APPEALED | LATE"""
     source_event_id: _builtins.str
     source_type: _builtins.str
     note: _builtins.str
+    period: _builtins.int
+    claimed_by: _builtins.str
+    decided_by: _builtins.str
+    reason: _builtins.str
+    appeal_reason: _builtins.str
+    appealed_from: _builtins.str
     @_builtins.property
     def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evidence]: ...
     def __init__(
         self,
         *,
@@ -80,10 +120,17 @@ class PointsEntry(_message.Message):
         source_type: _builtins.str = ...,
         note: _builtins.str = ...,
         recorded_at: _timestamp_pb2.Timestamp | None = ...,
+        period: _builtins.int = ...,
+        evidence: _abc.Iterable[Global___Evidence] | None = ...,
+        claimed_by: _builtins.str = ...,
+        decided_by: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        appeal_reason: _builtins.str = ...,
+        appealed_from: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["recorded_at", b"recorded_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "note", b"note", "person", b"person", "points", b"points", "recorded_at", b"recorded_at", "rule_code", b"rule_code", "source_event_id", b"source_event_id", "source_type", b"source_type", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appeal_reason", b"appeal_reason", "appealed_from", b"appealed_from", "claimed_by", b"claimed_by", "decided_by", b"decided_by", "evidence", b"evidence", "id", b"id", "note", b"note", "period", b"period", "person", b"person", "points", b"points", "reason", b"reason", "recorded_at", b"recorded_at", "rule_code", b"rule_code", "source_event_id", b"source_event_id", "source_type", b"source_type", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -117,6 +164,246 @@ class ListPointsResponse(_message.Message):
 Global___ListPointsResponse: _TypeAlias = ListPointsResponse  # noqa: Y015
 
 @_typing.final
+class ListEntriesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    state: _builtins.str
+    """"" = any"""
+    period: _builtins.int
+    """0 = any"""
+    person: _builtins.str
+    """"" = anyone"""
+    @_builtins.property
+    def page(self) -> _common_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        state: _builtins.str = ...,
+        period: _builtins.int = ...,
+        person: _builtins.str = ...,
+        page: _common_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "period", b"period", "person", b"person", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEntriesRequest: _TypeAlias = ListEntriesRequest  # noqa: Y015
+
+@_typing.final
+class ListEntriesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___PointsEntry]: ...
+    @_builtins.property
+    def page(self) -> _common_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        entries: _abc.Iterable[Global___PointsEntry] | None = ...,
+        page: _common_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entries", b"entries", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEntriesResponse: _TypeAlias = ListEntriesResponse  # noqa: Y015
+
+@_typing.final
+class GetEntryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetEntryRequest: _TypeAlias = GetEntryRequest  # noqa: Y015
+
+@_typing.final
+class ListRulesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRulesRequest: _TypeAlias = ListRulesRequest  # noqa: Y015
+
+@_typing.final
+class PointsRule(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    NAME_ZH_FIELD_NUMBER: _builtins.int
+    NAME_EN_FIELD_NUMBER: _builtins.int
+    POINTS_FIELD_NUMBER: _builtins.int
+    CAP_PER_PERIOD_FIELD_NUMBER: _builtins.int
+    TRIGGER_FIELD_NUMBER: _builtins.int
+    EVIDENCE_REQUIRED_FIELD_NUMBER: _builtins.int
+    APPROVER_ROLE_FIELD_NUMBER: _builtins.int
+    CLAIMABLE_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    name_zh: _builtins.str
+    name_en: _builtins.str
+    points: _builtins.str
+    cap_per_period: _builtins.str
+    """"" = no cap"""
+    trigger: _builtins.str
+    """event type for automatic rules, "" for claims by hand"""
+    evidence_required: _builtins.bool
+    approver_role: _builtins.str
+    claimable: _builtins.bool
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        name_zh: _builtins.str = ...,
+        name_en: _builtins.str = ...,
+        points: _builtins.str = ...,
+        cap_per_period: _builtins.str = ...,
+        trigger: _builtins.str = ...,
+        evidence_required: _builtins.bool = ...,
+        approver_role: _builtins.str = ...,
+        claimable: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approver_role", b"approver_role", "cap_per_period", b"cap_per_period", "claimable", b"claimable", "code", b"code", "evidence_required", b"evidence_required", "name_en", b"name_en", "name_zh", b"name_zh", "points", b"points", "trigger", b"trigger"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PointsRule: _TypeAlias = PointsRule  # noqa: Y015
+
+@_typing.final
+class ListRulesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rules(self) -> _containers.RepeatedCompositeFieldContainer[Global___PointsRule]: ...
+    def __init__(
+        self,
+        *,
+        rules: _abc.Iterable[Global___PointsRule] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rules", b"rules"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRulesResponse: _TypeAlias = ListRulesResponse  # noqa: Y015
+
+@_typing.final
+class UpdateRuleRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rule(self) -> Global___PointsRule:
+        """code names the rule; cap_per_period "" = no cap"""
+
+    def __init__(
+        self,
+        *,
+        rule: Global___PointsRule | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rule", b"rule"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rule", b"rule"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateRuleRequest: _TypeAlias = UpdateRuleRequest  # noqa: Y015
+
+@_typing.final
+class ClaimPointsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_FIELD_NUMBER: _builtins.int
+    RULE_CODE_FIELD_NUMBER: _builtins.int
+    POINTS_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    person: _builtins.str
+    """"" = the caller"""
+    rule_code: _builtins.str
+    points: _builtins.str
+    """"" = the rule's points"""
+    period: _builtins.int
+    """0 = the current year"""
+    note: _builtins.str
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evidence]: ...
+    def __init__(
+        self,
+        *,
+        person: _builtins.str = ...,
+        rule_code: _builtins.str = ...,
+        points: _builtins.str = ...,
+        period: _builtins.int = ...,
+        note: _builtins.str = ...,
+        evidence: _abc.Iterable[Global___Evidence] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evidence", b"evidence", "note", b"note", "period", b"period", "person", b"person", "points", b"points", "rule_code", b"rule_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClaimPointsRequest: _TypeAlias = ClaimPointsRequest  # noqa: Y015
+
+@_typing.final
+class DecideEntryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    action: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        action: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "id", b"id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideEntryRequest: _TypeAlias = DecideEntryRequest  # noqa: Y015
+
+@_typing.final
 class ListOrgUnitsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -133,6 +420,60 @@ Global___ListOrgUnitsRequest: _TypeAlias = ListOrgUnitsRequest  # noqa: Y015
 
 @_typing.final
 class OrgUnit(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    NAME_ZH_FIELD_NUMBER: _builtins.int
+    NAME_EN_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    ACTIVE_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    name_zh: _builtins.str
+    name_en: _builtins.str
+    kind: _builtins.str
+    active: _builtins.bool
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        name_zh: _builtins.str = ...,
+        name_en: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        active: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "code", b"code", "kind", b"kind", "name_en", b"name_en", "name_zh", b"name_zh"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrgUnit: _TypeAlias = OrgUnit  # noqa: Y015
+
+@_typing.final
+class ListOrgUnitsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNITS_FIELD_NUMBER: _builtins.int
+    MAX_BODIES_FIELD_NUMBER: _builtins.int
+    max_bodies: _builtins.int
+    @_builtins.property
+    def units(self) -> _containers.RepeatedCompositeFieldContainer[Global___OrgUnit]: ...
+    def __init__(
+        self,
+        *,
+        units: _abc.Iterable[Global___OrgUnit] | None = ...,
+        max_bodies: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_bodies", b"max_bodies", "units", b"units"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOrgUnitsResponse: _TypeAlias = ListOrgUnitsResponse  # noqa: Y015
+
+@_typing.final
+class CreateOrgUnitRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CODE_FIELD_NUMBER: _builtins.int
@@ -157,24 +498,527 @@ class OrgUnit(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___OrgUnit: _TypeAlias = OrgUnit  # noqa: Y015
+Global___CreateOrgUnitRequest: _TypeAlias = CreateOrgUnitRequest  # noqa: Y015
 
 @_typing.final
-class ListOrgUnitsResponse(_message.Message):
+class DissolveOrgUnitRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    UNITS_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def units(self) -> _containers.RepeatedCompositeFieldContainer[Global___OrgUnit]: ...
+    CODE_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
     def __init__(
         self,
         *,
-        units: _abc.Iterable[Global___OrgUnit] | None = ...,
+        code: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["units", b"units"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___ListOrgUnitsResponse: _TypeAlias = ListOrgUnitsResponse  # noqa: Y015
+Global___DissolveOrgUnitRequest: _TypeAlias = DissolveOrgUnitRequest  # noqa: Y015
+
+@_typing.final
+class ListPostsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPostsRequest: _TypeAlias = ListPostsRequest  # noqa: Y015
+
+@_typing.final
+class Post(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    ORG_UNIT_FIELD_NUMBER: _builtins.int
+    NAME_ZH_FIELD_NUMBER: _builtins.int
+    NAME_EN_FIELD_NUMBER: _builtins.int
+    COEFFICIENT_FIELD_NUMBER: _builtins.int
+    WORKLOAD_FACTOR_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_COEFFICIENT_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    org_unit: _builtins.str
+    name_zh: _builtins.str
+    name_en: _builtins.str
+    coefficient: _builtins.str
+    """base coefficient of the post"""
+    workload_factor: _builtins.str
+    """workload adjustment"""
+    effective_coefficient: _builtins.str
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        org_unit: _builtins.str = ...,
+        name_zh: _builtins.str = ...,
+        name_en: _builtins.str = ...,
+        coefficient: _builtins.str = ...,
+        workload_factor: _builtins.str = ...,
+        effective_coefficient: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "coefficient", b"coefficient", "effective_coefficient", b"effective_coefficient", "name_en", b"name_en", "name_zh", b"name_zh", "org_unit", b"org_unit", "workload_factor", b"workload_factor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Post: _TypeAlias = Post  # noqa: Y015
+
+@_typing.final
+class ListPostsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POSTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def posts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Post]: ...
+    def __init__(
+        self,
+        *,
+        posts: _abc.Iterable[Global___Post] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["posts", b"posts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPostsResponse: _TypeAlias = ListPostsResponse  # noqa: Y015
+
+@_typing.final
+class CreatePostRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def post(self) -> Global___Post: ...
+    def __init__(
+        self,
+        *,
+        post: Global___Post | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["post", b"post"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["post", b"post"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreatePostRequest: _TypeAlias = CreatePostRequest  # noqa: Y015
+
+@_typing.final
+class ListPeopleRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def page(self) -> _common_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        page: _common_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPeopleRequest: _TypeAlias = ListPeopleRequest  # noqa: Y015
+
+@_typing.final
+class Assignment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    POST_FIELD_NUMBER: _builtins.int
+    STARTS_ON_FIELD_NUMBER: _builtins.int
+    ENDS_ON_FIELD_NUMBER: _builtins.int
+    END_REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    person: _builtins.str
+    post: _builtins.str
+    starts_on: _builtins.str
+    ends_on: _builtins.str
+    end_reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        person: _builtins.str = ...,
+        post: _builtins.str = ...,
+        starts_on: _builtins.str = ...,
+        ends_on: _builtins.str = ...,
+        end_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_reason", b"end_reason", "ends_on", b"ends_on", "id", b"id", "person", b"person", "post", b"post", "starts_on", b"starts_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Assignment: _TypeAlias = Assignment  # noqa: Y015
+
+@_typing.final
+class Person(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUB_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    ASSIGNMENTS_FIELD_NUMBER: _builtins.int
+    sub: _builtins.str
+    name: _builtins.str
+    status: _builtins.str
+    """administrative | public-institution | stationed | contract"""
+    @_builtins.property
+    def assignments(self) -> _containers.RepeatedCompositeFieldContainer[Global___Assignment]: ...
+    def __init__(
+        self,
+        *,
+        sub: _builtins.str = ...,
+        name: _builtins.str = ...,
+        status: _builtins.str = ...,
+        assignments: _abc.Iterable[Global___Assignment] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignments", b"assignments", "name", b"name", "status", b"status", "sub", b"sub"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Person: _TypeAlias = Person  # noqa: Y015
+
+@_typing.final
+class ListPeopleResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PEOPLE_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def people(self) -> _containers.RepeatedCompositeFieldContainer[Global___Person]: ...
+    @_builtins.property
+    def page(self) -> _common_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        people: _abc.Iterable[Global___Person] | None = ...,
+        page: _common_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "people", b"people"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPeopleResponse: _TypeAlias = ListPeopleResponse  # noqa: Y015
+
+@_typing.final
+class RegisterPersonRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUB_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    sub: _builtins.str
+    name: _builtins.str
+    status: _builtins.str
+    def __init__(
+        self,
+        *,
+        sub: _builtins.str = ...,
+        name: _builtins.str = ...,
+        status: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "status", b"status", "sub", b"sub"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterPersonRequest: _TypeAlias = RegisterPersonRequest  # noqa: Y015
+
+@_typing.final
+class GetPersonRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUB_FIELD_NUMBER: _builtins.int
+    sub: _builtins.str
+    def __init__(
+        self,
+        *,
+        sub: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["sub", b"sub"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPersonRequest: _TypeAlias = GetPersonRequest  # noqa: Y015
+
+@_typing.final
+class AssignRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_FIELD_NUMBER: _builtins.int
+    POST_FIELD_NUMBER: _builtins.int
+    STARTS_ON_FIELD_NUMBER: _builtins.int
+    person: _builtins.str
+    post: _builtins.str
+    starts_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        person: _builtins.str = ...,
+        post: _builtins.str = ...,
+        starts_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["person", b"person", "post", b"post", "starts_on", b"starts_on"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignRequest: _TypeAlias = AssignRequest  # noqa: Y015
+
+@_typing.final
+class EndAssignmentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ENDS_ON_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    ends_on: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        ends_on: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ends_on", b"ends_on", "id", b"id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EndAssignmentRequest: _TypeAlias = EndAssignmentRequest  # noqa: Y015
+
+@_typing.final
+class Period(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    YEAR_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    HISTORY_FIELD_NUMBER: _builtins.int
+    year: _builtins.int
+    state: _builtins.str
+    """OPEN | SCORING | PUBLIC_NOTICE | APPEALS | FINAL | PAID"""
+    @_builtins.property
+    def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___PeriodStep]: ...
+    def __init__(
+        self,
+        *,
+        year: _builtins.int = ...,
+        state: _builtins.str = ...,
+        history: _abc.Iterable[Global___PeriodStep] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["history", b"history", "state", b"state", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Period: _TypeAlias = Period  # noqa: Y015
+
+@_typing.final
+class PeriodStep(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_STATE_FIELD_NUMBER: _builtins.int
+    TO_STATE_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    from_state: _builtins.str
+    to_state: _builtins.str
+    actor: _builtins.str
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        from_state: _builtins.str = ...,
+        to_state: _builtins.str = ...,
+        actor: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "at", b"at", "from_state", b"from_state", "to_state", b"to_state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PeriodStep: _TypeAlias = PeriodStep  # noqa: Y015
+
+@_typing.final
+class OpenPeriodRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    YEAR_FIELD_NUMBER: _builtins.int
+    year: _builtins.int
+    def __init__(
+        self,
+        *,
+        year: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenPeriodRequest: _TypeAlias = OpenPeriodRequest  # noqa: Y015
+
+@_typing.final
+class GetPeriodRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    YEAR_FIELD_NUMBER: _builtins.int
+    year: _builtins.int
+    def __init__(
+        self,
+        *,
+        year: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPeriodRequest: _TypeAlias = GetPeriodRequest  # noqa: Y015
+
+@_typing.final
+class AdvancePeriodRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    YEAR_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    year: _builtins.int
+    to: _builtins.str
+    def __init__(
+        self,
+        *,
+        year: _builtins.int = ...,
+        to: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["to", b"to", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdvancePeriodRequest: _TypeAlias = AdvancePeriodRequest  # noqa: Y015
+
+@_typing.final
+class ComputeDistributionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    YEAR_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    POOL_FIELD_NUMBER: _builtins.int
+    year: _builtins.int
+    kind: _builtins.str
+    """annual_bonus | transport_subsidy"""
+    pool: _builtins.str
+    """yuan, at most 2 decimals"""
+    def __init__(
+        self,
+        *,
+        year: _builtins.int = ...,
+        kind: _builtins.str = ...,
+        pool: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "pool", b"pool", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ComputeDistributionRequest: _TypeAlias = ComputeDistributionRequest  # noqa: Y015
+
+@_typing.final
+class GetDistributionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    format: _builtins.str
+    """json | csv"""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        format: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["format", b"format", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDistributionRequest: _TypeAlias = GetDistributionRequest  # noqa: Y015
+
+@_typing.final
+class Distribution(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    POOL_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    COMPUTED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    year: _builtins.int
+    kind: _builtins.str
+    pool: _builtins.str
+    total: _builtins.str
+    content_type: _builtins.str
+    body: _builtins.str
+    """render_json / render_csv of the distribution"""
+    @_builtins.property
+    def computed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        year: _builtins.int = ...,
+        kind: _builtins.str = ...,
+        pool: _builtins.str = ...,
+        total: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+        body: _builtins.str = ...,
+        computed_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["computed_at", b"computed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "computed_at", b"computed_at", "content_type", b"content_type", "id", b"id", "kind", b"kind", "pool", b"pool", "total", b"total", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Distribution: _TypeAlias = Distribution  # noqa: Y015

@@ -40,10 +40,110 @@ class PersonnelServiceStub:
                 request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListPointsRequest.SerializeToString,
                 response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListPointsResponse.FromString,
                 _registered_method=True)
+        self.GetEntry = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/GetEntry',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.GetEntryRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.PointsEntry.FromString,
+                _registered_method=True)
+        self.ListEntries = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/ListEntries',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListEntriesRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListEntriesResponse.FromString,
+                _registered_method=True)
+        self.ListRules = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/ListRules',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListRulesRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListRulesResponse.FromString,
+                _registered_method=True)
+        self.UpdateRule = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/UpdateRule',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.UpdateRuleRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.PointsRule.FromString,
+                _registered_method=True)
+        self.ClaimPoints = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/ClaimPoints',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ClaimPointsRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.PointsEntry.FromString,
+                _registered_method=True)
+        self.DecideEntry = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/DecideEntry',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.DecideEntryRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.PointsEntry.FromString,
+                _registered_method=True)
         self.ListOrgUnits = channel.unary_unary(
                 '/township.personnel.v1.PersonnelService/ListOrgUnits',
                 request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListOrgUnitsRequest.SerializeToString,
                 response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListOrgUnitsResponse.FromString,
+                _registered_method=True)
+        self.CreateOrgUnit = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/CreateOrgUnit',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.CreateOrgUnitRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.OrgUnit.FromString,
+                _registered_method=True)
+        self.DissolveOrgUnit = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/DissolveOrgUnit',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.DissolveOrgUnitRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.OrgUnit.FromString,
+                _registered_method=True)
+        self.ListPosts = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/ListPosts',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListPostsRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListPostsResponse.FromString,
+                _registered_method=True)
+        self.CreatePost = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/CreatePost',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.CreatePostRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Post.FromString,
+                _registered_method=True)
+        self.ListPeople = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/ListPeople',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListPeopleRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListPeopleResponse.FromString,
+                _registered_method=True)
+        self.RegisterPerson = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/RegisterPerson',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.RegisterPersonRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Person.FromString,
+                _registered_method=True)
+        self.GetPerson = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/GetPerson',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.GetPersonRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Person.FromString,
+                _registered_method=True)
+        self.Assign = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/Assign',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.AssignRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Assignment.FromString,
+                _registered_method=True)
+        self.EndAssignment = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/EndAssignment',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.EndAssignmentRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Assignment.FromString,
+                _registered_method=True)
+        self.OpenPeriod = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/OpenPeriod',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.OpenPeriodRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Period.FromString,
+                _registered_method=True)
+        self.GetPeriod = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/GetPeriod',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.GetPeriodRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Period.FromString,
+                _registered_method=True)
+        self.AdvancePeriod = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/AdvancePeriod',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.AdvancePeriodRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Period.FromString,
+                _registered_method=True)
+        self.ComputeDistribution = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/ComputeDistribution',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ComputeDistributionRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Distribution.FromString,
+                _registered_method=True)
+        self.GetDistribution = channel.unary_unary(
+                '/township.personnel.v1.PersonnelService/GetDistribution',
+                request_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.GetDistributionRequest.SerializeToString,
+                response_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Distribution.FromString,
                 _registered_method=True)
 
 
@@ -58,7 +158,131 @@ class PersonnelServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetEntry(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEntries(self, request, context):
+        """The township's entries by state and period (e.g. the claims waiting for approval).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateRule(self, request, context):
+        """County admin: change a rule's points, cap, evidence, approver or claimability.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClaimPoints(self, request, context):
+        """A claim by hand (with evidence), within the rule's cap per period.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideEntry(self, request, context):
+        """approve | reject | appeal | uphold_appeal | deny_appeal
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListOrgUnits(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateOrgUnit(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DissolveOrgUnit(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPosts(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePost(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPeople(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterPerson(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPerson(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Assign(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EndAssignment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OpenPeriod(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPeriod(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AdvancePeriod(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ComputeDistribution(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDistribution(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -72,10 +296,110 @@ def add_PersonnelServiceServicer_to_server(servicer, server):
                     request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListPointsRequest.FromString,
                     response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListPointsResponse.SerializeToString,
             ),
+            'GetEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEntry,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.GetEntryRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.PointsEntry.SerializeToString,
+            ),
+            'ListEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEntries,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListEntriesRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListEntriesResponse.SerializeToString,
+            ),
+            'ListRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRules,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListRulesRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListRulesResponse.SerializeToString,
+            ),
+            'UpdateRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateRule,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.UpdateRuleRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.PointsRule.SerializeToString,
+            ),
+            'ClaimPoints': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimPoints,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ClaimPointsRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.PointsEntry.SerializeToString,
+            ),
+            'DecideEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideEntry,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.DecideEntryRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.PointsEntry.SerializeToString,
+            ),
             'ListOrgUnits': grpc.unary_unary_rpc_method_handler(
                     servicer.ListOrgUnits,
                     request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListOrgUnitsRequest.FromString,
                     response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListOrgUnitsResponse.SerializeToString,
+            ),
+            'CreateOrgUnit': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateOrgUnit,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.CreateOrgUnitRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.OrgUnit.SerializeToString,
+            ),
+            'DissolveOrgUnit': grpc.unary_unary_rpc_method_handler(
+                    servicer.DissolveOrgUnit,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.DissolveOrgUnitRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.OrgUnit.SerializeToString,
+            ),
+            'ListPosts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPosts,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListPostsRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListPostsResponse.SerializeToString,
+            ),
+            'CreatePost': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePost,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.CreatePostRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Post.SerializeToString,
+            ),
+            'ListPeople': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPeople,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListPeopleRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ListPeopleResponse.SerializeToString,
+            ),
+            'RegisterPerson': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterPerson,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.RegisterPersonRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Person.SerializeToString,
+            ),
+            'GetPerson': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPerson,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.GetPersonRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Person.SerializeToString,
+            ),
+            'Assign': grpc.unary_unary_rpc_method_handler(
+                    servicer.Assign,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.AssignRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Assignment.SerializeToString,
+            ),
+            'EndAssignment': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndAssignment,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.EndAssignmentRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Assignment.SerializeToString,
+            ),
+            'OpenPeriod': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenPeriod,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.OpenPeriodRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Period.SerializeToString,
+            ),
+            'GetPeriod': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPeriod,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.GetPeriodRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Period.SerializeToString,
+            ),
+            'AdvancePeriod': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdvancePeriod,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.AdvancePeriodRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Period.SerializeToString,
+            ),
+            'ComputeDistribution': grpc.unary_unary_rpc_method_handler(
+                    servicer.ComputeDistribution,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.ComputeDistributionRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Distribution.SerializeToString,
+            ),
+            'GetDistribution': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDistribution,
+                    request_deserializer=township_dot_personnel_dot_v1_dot_personnel__pb2.GetDistributionRequest.FromString,
+                    response_serializer=township_dot_personnel_dot_v1_dot_personnel__pb2.Distribution.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -117,6 +441,168 @@ class PersonnelService:
             _registered_method=True)
 
     @staticmethod
+    def GetEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/GetEntry',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.GetEntryRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.PointsEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/ListEntries',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.ListEntriesRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.ListEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/ListRules',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.ListRulesRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.ListRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/UpdateRule',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.UpdateRuleRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.PointsRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClaimPoints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/ClaimPoints',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.ClaimPointsRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.PointsEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/DecideEntry',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.DecideEntryRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.PointsEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ListOrgUnits(request,
             target,
             options=(),
@@ -133,6 +619,384 @@ class PersonnelService:
             '/township.personnel.v1.PersonnelService/ListOrgUnits',
             township_dot_personnel_dot_v1_dot_personnel__pb2.ListOrgUnitsRequest.SerializeToString,
             township_dot_personnel_dot_v1_dot_personnel__pb2.ListOrgUnitsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateOrgUnit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/CreateOrgUnit',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.CreateOrgUnitRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.OrgUnit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DissolveOrgUnit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/DissolveOrgUnit',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.DissolveOrgUnitRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.OrgUnit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPosts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/ListPosts',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.ListPostsRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.ListPostsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/CreatePost',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.CreatePostRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.Post.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPeople(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/ListPeople',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.ListPeopleRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.ListPeopleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterPerson(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/RegisterPerson',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.RegisterPersonRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.Person.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPerson(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/GetPerson',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.GetPersonRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.Person.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Assign(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/Assign',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.AssignRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.Assignment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndAssignment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/EndAssignment',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.EndAssignmentRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.Assignment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenPeriod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/OpenPeriod',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.OpenPeriodRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.Period.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPeriod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/GetPeriod',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.GetPeriodRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.Period.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdvancePeriod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/AdvancePeriod',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.AdvancePeriodRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.Period.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ComputeDistribution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/ComputeDistribution',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.ComputeDistributionRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.Distribution.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDistribution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.personnel.v1.PersonnelService/GetDistribution',
+            township_dot_personnel_dot_v1_dot_personnel__pb2.GetDistributionRequest.SerializeToString,
+            township_dot_personnel_dot_v1_dot_personnel__pb2.Distribution.FromString,
             options,
             channel_credentials,
             insecure,

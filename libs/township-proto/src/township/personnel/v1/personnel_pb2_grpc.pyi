@@ -35,7 +35,31 @@ class PersonnelServiceStub:
     def __new__(cls, channel: _aio.Channel) -> PersonnelServiceAsyncStub: ...
     ListPoints: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.ListPointsRequest, _personnel_pb2.ListPointsResponse]
     """Entries of a person's points ledger in the caller's township."""
+    GetEntry: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.GetEntryRequest, _personnel_pb2.PointsEntry]
+    ListEntries: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.ListEntriesRequest, _personnel_pb2.ListEntriesResponse]
+    """The township's entries by state and period (e.g. the claims waiting for approval)."""
+    ListRules: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.ListRulesRequest, _personnel_pb2.ListRulesResponse]
+    UpdateRule: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.UpdateRuleRequest, _personnel_pb2.PointsRule]
+    """County admin: change a rule's points, cap, evidence, approver or claimability."""
+    ClaimPoints: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.ClaimPointsRequest, _personnel_pb2.PointsEntry]
+    """A claim by hand (with evidence), within the rule's cap per period."""
+    DecideEntry: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.DecideEntryRequest, _personnel_pb2.PointsEntry]
+    """approve | reject | appeal | uphold_appeal | deny_appeal"""
     ListOrgUnits: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.ListOrgUnitsRequest, _personnel_pb2.ListOrgUnitsResponse]
+    CreateOrgUnit: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.CreateOrgUnitRequest, _personnel_pb2.OrgUnit]
+    DissolveOrgUnit: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.DissolveOrgUnitRequest, _personnel_pb2.OrgUnit]
+    ListPosts: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.ListPostsRequest, _personnel_pb2.ListPostsResponse]
+    CreatePost: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.CreatePostRequest, _personnel_pb2.Post]
+    ListPeople: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.ListPeopleRequest, _personnel_pb2.ListPeopleResponse]
+    RegisterPerson: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.RegisterPersonRequest, _personnel_pb2.Person]
+    GetPerson: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.GetPersonRequest, _personnel_pb2.Person]
+    Assign: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.AssignRequest, _personnel_pb2.Assignment]
+    EndAssignment: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.EndAssignmentRequest, _personnel_pb2.Assignment]
+    OpenPeriod: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.OpenPeriodRequest, _personnel_pb2.Period]
+    GetPeriod: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.GetPeriodRequest, _personnel_pb2.Period]
+    AdvancePeriod: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.AdvancePeriodRequest, _personnel_pb2.Period]
+    ComputeDistribution: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.ComputeDistributionRequest, _personnel_pb2.Distribution]
+    GetDistribution: _grpc.UnaryUnaryMultiCallable[_personnel_pb2.GetDistributionRequest, _personnel_pb2.Distribution]
 
 @_typing.type_check_only
 class PersonnelServiceAsyncStub(PersonnelServiceStub):
@@ -44,7 +68,31 @@ class PersonnelServiceAsyncStub(PersonnelServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListPoints: _aio.UnaryUnaryMultiCallable[_personnel_pb2.ListPointsRequest, _personnel_pb2.ListPointsResponse]  # type: ignore[assignment]
     """Entries of a person's points ledger in the caller's township."""
+    GetEntry: _aio.UnaryUnaryMultiCallable[_personnel_pb2.GetEntryRequest, _personnel_pb2.PointsEntry]  # type: ignore[assignment]
+    ListEntries: _aio.UnaryUnaryMultiCallable[_personnel_pb2.ListEntriesRequest, _personnel_pb2.ListEntriesResponse]  # type: ignore[assignment]
+    """The township's entries by state and period (e.g. the claims waiting for approval)."""
+    ListRules: _aio.UnaryUnaryMultiCallable[_personnel_pb2.ListRulesRequest, _personnel_pb2.ListRulesResponse]  # type: ignore[assignment]
+    UpdateRule: _aio.UnaryUnaryMultiCallable[_personnel_pb2.UpdateRuleRequest, _personnel_pb2.PointsRule]  # type: ignore[assignment]
+    """County admin: change a rule's points, cap, evidence, approver or claimability."""
+    ClaimPoints: _aio.UnaryUnaryMultiCallable[_personnel_pb2.ClaimPointsRequest, _personnel_pb2.PointsEntry]  # type: ignore[assignment]
+    """A claim by hand (with evidence), within the rule's cap per period."""
+    DecideEntry: _aio.UnaryUnaryMultiCallable[_personnel_pb2.DecideEntryRequest, _personnel_pb2.PointsEntry]  # type: ignore[assignment]
+    """approve | reject | appeal | uphold_appeal | deny_appeal"""
     ListOrgUnits: _aio.UnaryUnaryMultiCallable[_personnel_pb2.ListOrgUnitsRequest, _personnel_pb2.ListOrgUnitsResponse]  # type: ignore[assignment]
+    CreateOrgUnit: _aio.UnaryUnaryMultiCallable[_personnel_pb2.CreateOrgUnitRequest, _personnel_pb2.OrgUnit]  # type: ignore[assignment]
+    DissolveOrgUnit: _aio.UnaryUnaryMultiCallable[_personnel_pb2.DissolveOrgUnitRequest, _personnel_pb2.OrgUnit]  # type: ignore[assignment]
+    ListPosts: _aio.UnaryUnaryMultiCallable[_personnel_pb2.ListPostsRequest, _personnel_pb2.ListPostsResponse]  # type: ignore[assignment]
+    CreatePost: _aio.UnaryUnaryMultiCallable[_personnel_pb2.CreatePostRequest, _personnel_pb2.Post]  # type: ignore[assignment]
+    ListPeople: _aio.UnaryUnaryMultiCallable[_personnel_pb2.ListPeopleRequest, _personnel_pb2.ListPeopleResponse]  # type: ignore[assignment]
+    RegisterPerson: _aio.UnaryUnaryMultiCallable[_personnel_pb2.RegisterPersonRequest, _personnel_pb2.Person]  # type: ignore[assignment]
+    GetPerson: _aio.UnaryUnaryMultiCallable[_personnel_pb2.GetPersonRequest, _personnel_pb2.Person]  # type: ignore[assignment]
+    Assign: _aio.UnaryUnaryMultiCallable[_personnel_pb2.AssignRequest, _personnel_pb2.Assignment]  # type: ignore[assignment]
+    EndAssignment: _aio.UnaryUnaryMultiCallable[_personnel_pb2.EndAssignmentRequest, _personnel_pb2.Assignment]  # type: ignore[assignment]
+    OpenPeriod: _aio.UnaryUnaryMultiCallable[_personnel_pb2.OpenPeriodRequest, _personnel_pb2.Period]  # type: ignore[assignment]
+    GetPeriod: _aio.UnaryUnaryMultiCallable[_personnel_pb2.GetPeriodRequest, _personnel_pb2.Period]  # type: ignore[assignment]
+    AdvancePeriod: _aio.UnaryUnaryMultiCallable[_personnel_pb2.AdvancePeriodRequest, _personnel_pb2.Period]  # type: ignore[assignment]
+    ComputeDistribution: _aio.UnaryUnaryMultiCallable[_personnel_pb2.ComputeDistributionRequest, _personnel_pb2.Distribution]  # type: ignore[assignment]
+    GetDistribution: _aio.UnaryUnaryMultiCallable[_personnel_pb2.GetDistributionRequest, _personnel_pb2.Distribution]  # type: ignore[assignment]
 
 class PersonnelServiceServicer(metaclass=_abc_1.ABCMeta):
     """Post-based personnel appraisal (岗位管理, 系数+积分)."""
@@ -58,10 +106,154 @@ class PersonnelServiceServicer(metaclass=_abc_1.ABCMeta):
         """Entries of a person's points ledger in the caller's township."""
 
     @_abc_1.abstractmethod
+    def GetEntry(
+        self,
+        request: _personnel_pb2.GetEntryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.PointsEntry, _abc.Awaitable[_personnel_pb2.PointsEntry]]: ...
+
+    @_abc_1.abstractmethod
+    def ListEntries(
+        self,
+        request: _personnel_pb2.ListEntriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.ListEntriesResponse, _abc.Awaitable[_personnel_pb2.ListEntriesResponse]]:
+        """The township's entries by state and period (e.g. the claims waiting for approval)."""
+
+    @_abc_1.abstractmethod
+    def ListRules(
+        self,
+        request: _personnel_pb2.ListRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.ListRulesResponse, _abc.Awaitable[_personnel_pb2.ListRulesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateRule(
+        self,
+        request: _personnel_pb2.UpdateRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.PointsRule, _abc.Awaitable[_personnel_pb2.PointsRule]]:
+        """County admin: change a rule's points, cap, evidence, approver or claimability."""
+
+    @_abc_1.abstractmethod
+    def ClaimPoints(
+        self,
+        request: _personnel_pb2.ClaimPointsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.PointsEntry, _abc.Awaitable[_personnel_pb2.PointsEntry]]:
+        """A claim by hand (with evidence), within the rule's cap per period."""
+
+    @_abc_1.abstractmethod
+    def DecideEntry(
+        self,
+        request: _personnel_pb2.DecideEntryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.PointsEntry, _abc.Awaitable[_personnel_pb2.PointsEntry]]:
+        """approve | reject | appeal | uphold_appeal | deny_appeal"""
+
+    @_abc_1.abstractmethod
     def ListOrgUnits(
         self,
         request: _personnel_pb2.ListOrgUnitsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_personnel_pb2.ListOrgUnitsResponse, _abc.Awaitable[_personnel_pb2.ListOrgUnitsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateOrgUnit(
+        self,
+        request: _personnel_pb2.CreateOrgUnitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.OrgUnit, _abc.Awaitable[_personnel_pb2.OrgUnit]]: ...
+
+    @_abc_1.abstractmethod
+    def DissolveOrgUnit(
+        self,
+        request: _personnel_pb2.DissolveOrgUnitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.OrgUnit, _abc.Awaitable[_personnel_pb2.OrgUnit]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPosts(
+        self,
+        request: _personnel_pb2.ListPostsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.ListPostsResponse, _abc.Awaitable[_personnel_pb2.ListPostsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreatePost(
+        self,
+        request: _personnel_pb2.CreatePostRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.Post, _abc.Awaitable[_personnel_pb2.Post]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPeople(
+        self,
+        request: _personnel_pb2.ListPeopleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.ListPeopleResponse, _abc.Awaitable[_personnel_pb2.ListPeopleResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RegisterPerson(
+        self,
+        request: _personnel_pb2.RegisterPersonRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.Person, _abc.Awaitable[_personnel_pb2.Person]]: ...
+
+    @_abc_1.abstractmethod
+    def GetPerson(
+        self,
+        request: _personnel_pb2.GetPersonRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.Person, _abc.Awaitable[_personnel_pb2.Person]]: ...
+
+    @_abc_1.abstractmethod
+    def Assign(
+        self,
+        request: _personnel_pb2.AssignRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.Assignment, _abc.Awaitable[_personnel_pb2.Assignment]]: ...
+
+    @_abc_1.abstractmethod
+    def EndAssignment(
+        self,
+        request: _personnel_pb2.EndAssignmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.Assignment, _abc.Awaitable[_personnel_pb2.Assignment]]: ...
+
+    @_abc_1.abstractmethod
+    def OpenPeriod(
+        self,
+        request: _personnel_pb2.OpenPeriodRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.Period, _abc.Awaitable[_personnel_pb2.Period]]: ...
+
+    @_abc_1.abstractmethod
+    def GetPeriod(
+        self,
+        request: _personnel_pb2.GetPeriodRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.Period, _abc.Awaitable[_personnel_pb2.Period]]: ...
+
+    @_abc_1.abstractmethod
+    def AdvancePeriod(
+        self,
+        request: _personnel_pb2.AdvancePeriodRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.Period, _abc.Awaitable[_personnel_pb2.Period]]: ...
+
+    @_abc_1.abstractmethod
+    def ComputeDistribution(
+        self,
+        request: _personnel_pb2.ComputeDistributionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.Distribution, _abc.Awaitable[_personnel_pb2.Distribution]]: ...
+
+    @_abc_1.abstractmethod
+    def GetDistribution(
+        self,
+        request: _personnel_pb2.GetDistributionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_personnel_pb2.Distribution, _abc.Awaitable[_personnel_pb2.Distribution]]: ...
 
 def add_PersonnelServiceServicer_to_server(servicer: PersonnelServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -22,21 +22,94 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%township/stationed/v1/stationed.proto\x12\x15township.stationed.v1\"\x12\n\x10ListUnitsRequest\"S\n\rStationedUnit\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07name_zh\x18\x02 \x01(\t\x12\x0f\n\x07name_en\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\"H\n\x11ListUnitsResponse\x12\x33\n\x05units\x18\x01 \x03(\x0b\x32$.township.stationed.v1.StationedUnit2r\n\x10StationedService\x12^\n\tListUnits\x12\'.township.stationed.v1.ListUnitsRequest\x1a(.township.stationed.v1.ListUnitsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%township/stationed/v1/stationed.proto\x12\x15township.stationed.v1\x1a\x1fgoogle/protobuf/timestamp.proto\")\n\x07UnitRef\x12\x10\n\x08township\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\"\x12\n\x10ListUnitsRequest\"e\n\rStationedUnit\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07name_zh\x18\x02 \x01(\t\x12\x0f\n\x07name_en\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\x10\n\x08township\x18\x05 \x01(\t\"H\n\x11ListUnitsResponse\x12\x33\n\x05units\x18\x01 \x03(\x0b\x32$.township.stationed.v1.StationedUnit\"$\n\x10GetMatrixRequest\x12\x10\n\x08township\x18\x01 \x01(\t\"Q\n\tMatrixRow\x12\x10\n\x08\x66unction\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x65\x63ides\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64vises\x18\x03 \x01(\t\x12\x10\n\x08informed\x18\x04 \x01(\t\"J\n\x06Matrix\x12\x10\n\x08township\x18\x01 \x01(\t\x12.\n\x04rows\x18\x02 \x03(\x0b\x32 .township.stationed.v1.MatrixRow\"V\n\x13SetMatrixRowRequest\x12\x10\n\x08township\x18\x01 \x01(\t\x12-\n\x03row\x18\x02 \x01(\x0b\x32 .township.stationed.v1.MatrixRow\"\x9c\x01\n\x05Staff\x12\x0e\n\x06person\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08township\x18\x03 \x01(\t\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\x12\n\ndepartment\x18\x05 \x01(\t\x12\x0c\n\x04post\x18\x06 \x01(\t\x12\r\n\x05state\x18\x07 \x01(\t\x12\x13\n\x0bseconded_on\x18\x08 \x01(\t\x12\x0f\n\x07left_on\x18\t \x01(\t\"\x81\x01\n\x12SecondStaffRequest\x12,\n\x04unit\x18\x01 \x01(\x0b\x32\x1e.township.stationed.v1.UnitRef\x12\x0e\n\x06person\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04post\x18\x04 \x01(\t\x12\x11\n\tstarts_on\x18\x05 \x01(\t\"@\n\x10ListStaffRequest\x12,\n\x04unit\x18\x01 \x01(\x0b\x32\x1e.township.stationed.v1.UnitRef\"@\n\x11ListStaffResponse\x12+\n\x05staff\x18\x01 \x03(\x0b\x32\x1c.township.stationed.v1.Staff\"\x9f\x01\n\x0bLedgerEntry\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07line_id\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0e\n\x06\x61mount\x18\x04 \x01(\t\x12\x0c\n\x04note\x18\x05 \x01(\t\x12\x10\n\x08\x63orrects\x18\x06 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x07 \x01(\t\x12&\n\x02\x61t\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd6\x01\n\nBudgetLine\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08township\x18\x02 \x01(\t\x12\x0c\n\x04unit\x18\x03 \x01(\t\x12\x0e\n\x06person\x18\x04 \x01(\t\x12\x0c\n\x04year\x18\x05 \x01(\x05\x12\x10\n\x08\x63\x61tegory\x18\x06 \x01(\t\x12\x11\n\tallocated\x18\x07 \x01(\t\x12\x11\n\tdisbursed\x18\x08 \x01(\t\x12\x11\n\tremaining\x18\t \x01(\t\x12\x33\n\x07\x65ntries\x18\n \x03(\x0b\x32\".township.stationed.v1.LedgerEntry\"\x93\x01\n\x15OpenBudgetLineRequest\x12,\n\x04unit\x18\x01 \x01(\x0b\x32\x1e.township.stationed.v1.UnitRef\x12\x0e\n\x06person\x18\x02 \x01(\t\x12\x0c\n\x04year\x18\x03 \x01(\x05\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\x0e\n\x06\x61mount\x18\x05 \x01(\t\x12\x0c\n\x04note\x18\x06 \x01(\t\"@\n\x0f\x44isburseRequest\x12\x0f\n\x07line_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"E\n\x13\x43orrectEntryRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"\"\n\x14GetBudgetLineRequest\x12\n\n\x02id\x18\x01 \x01(\t\"T\n\x16ListBudgetLinesRequest\x12,\n\x04unit\x18\x01 \x01(\x0b\x32\x1e.township.stationed.v1.UnitRef\x12\x0c\n\x04year\x18\x02 \x01(\x05\"K\n\x17ListBudgetLinesResponse\x12\x30\n\x05lines\x18\x01 \x03(\x0b\x32!.township.stationed.v1.BudgetLine\"b\n\nAttendance\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06person\x18\x02 \x01(\t\x12\x0c\n\x04unit\x18\x03 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x0c\n\x04note\x18\x06 \x01(\t\"U\n\x17RecordAttendanceRequest\x12\x0e\n\x06person\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\t\"f\n\x17\x41ttendanceReportRequest\x12,\n\x04unit\x18\x01 \x01(\x0b\x32\x1e.township.stationed.v1.UnitRef\x12\x0c\n\x04year\x18\x02 \x01(\x05\x12\x0f\n\x07quarter\x18\x03 \x01(\x05\"g\n\x0e\x41ttendanceLine\x12\x0e\n\x06person\x18\x01 \x01(\t\x12\x0f\n\x07present\x18\x02 \x01(\x05\x12\x0e\n\x06\x61\x62sent\x18\x03 \x01(\x05\x12\r\n\x05leave\x18\x04 \x01(\x05\x12\x15\n\rbusiness_trip\x18\x05 \x01(\x05\"\xa3\x01\n\x18\x41ttendanceReportResponse\x12\x10\n\x08township\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x0c\n\x04year\x18\x04 \x01(\x05\x12\x0f\n\x07quarter\x18\x05 \x01(\x05\x12\x34\n\x05lines\x18\x06 \x03(\x0b\x32%.township.stationed.v1.AttendanceLine\"q\n\tAppraisal\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06person\x18\x02 \x01(\t\x12\x0c\n\x04unit\x18\x03 \x01(\t\x12\x0e\n\x06period\x18\x04 \x01(\t\x12\r\n\x05grade\x18\x05 \x01(\t\x12\x0f\n\x07\x63omment\x18\x06 \x01(\t\x12\n\n\x02\x62y\x18\x07 \x01(\t\"X\n\x16SubmitAppraisalRequest\x12\x0e\n\x06person\x18\x01 \x01(\t\x12\x0e\n\x06period\x18\x02 \x01(\t\x12\r\n\x05grade\x18\x03 \x01(\t\x12\x0f\n\x07\x63omment\x18\x04 \x01(\t\"E\n\x15ListAppraisalsRequest\x12,\n\x04unit\x18\x01 \x01(\x0b\x32\x1e.township.stationed.v1.UnitRef\"N\n\x16ListAppraisalsResponse\x12\x34\n\nappraisals\x18\x01 \x03(\x0b\x32 .township.stationed.v1.Appraisal\"s\n\x08Training\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06person\x18\x02 \x01(\t\x12\x10\n\x08township\x18\x03 \x01(\t\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\x0e\n\x06\x63ourse\x18\x05 \x01(\t\x12\r\n\x05hours\x18\x06 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x07 \x01(\t\"\x82\x01\n\x15RecordTrainingRequest\x12,\n\x04unit\x18\x01 \x01(\x0b\x32\x1e.township.stationed.v1.UnitRef\x12\x0e\n\x06person\x18\x02 \x01(\t\x12\x0e\n\x06\x63ourse\x18\x03 \x01(\t\x12\r\n\x05hours\x18\x04 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x05 \x01(\t\"C\n\x13ListTrainingRequest\x12,\n\x04unit\x18\x01 \x01(\x0b\x32\x1e.township.stationed.v1.UnitRef\"I\n\x14ListTrainingResponse\x12\x31\n\x08training\x18\x01 \x03(\x0b\x32\x1f.township.stationed.v1.Training\"}\n\x10RedeploymentStep\x12\x12\n\nfrom_state\x18\x01 \x01(\t\x12\x10\n\x08to_state\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf5\x01\n\x0cRedeployment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06person\x18\x02 \x01(\t\x12\x10\n\x08township\x18\x03 \x01(\t\x12\x11\n\tfrom_unit\x18\x04 \x01(\t\x12\x13\n\x0bto_township\x18\x05 \x01(\t\x12\x0f\n\x07to_unit\x18\x06 \x01(\t\x12\r\n\x05state\x18\x07 \x01(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12\x0f\n\x07opinion\x18\t \x01(\t\x12\x14\n\x0c\x65\x66\x66\x65\x63tive_on\x18\n \x01(\t\x12\x38\n\x07history\x18\x0b \x03(\x0b\x32\'.township.stationed.v1.RedeploymentStep\"\x90\x01\n\x1aProposeRedeploymentRequest\x12,\n\x04unit\x18\x01 \x01(\x0b\x32\x1e.township.stationed.v1.UnitRef\x12\x0e\n\x06person\x18\x02 \x01(\t\x12\x13\n\x0bto_township\x18\x03 \x01(\t\x12\x0f\n\x07to_unit\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"?\n\x12GiveOpinionRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07opinion\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"]\n\x19\x44\x65\x63ideRedeploymentRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x64\x65\x63ision\x18\x02 \x01(\t\x12\x14\n\x0c\x65\x66\x66\x65\x63tive_on\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\t\"$\n\x16GetRedeploymentRequest\x12\n\n\x02id\x18\x01 \x01(\t2\xe3\x0f\n\x10StationedService\x12^\n\tListUnits\x12\'.township.stationed.v1.ListUnitsRequest\x1a(.township.stationed.v1.ListUnitsResponse\x12S\n\tGetMatrix\x12\'.township.stationed.v1.GetMatrixRequest\x1a\x1d.township.stationed.v1.Matrix\x12Y\n\x0cSetMatrixRow\x12*.township.stationed.v1.SetMatrixRowRequest\x1a\x1d.township.stationed.v1.Matrix\x12V\n\x0bSecondStaff\x12).township.stationed.v1.SecondStaffRequest\x1a\x1c.township.stationed.v1.Staff\x12^\n\tListStaff\x12\'.township.stationed.v1.ListStaffRequest\x1a(.township.stationed.v1.ListStaffResponse\x12\x61\n\x0eOpenBudgetLine\x12,.township.stationed.v1.OpenBudgetLineRequest\x1a!.township.stationed.v1.BudgetLine\x12V\n\x08\x44isburse\x12&.township.stationed.v1.DisburseRequest\x1a\".township.stationed.v1.LedgerEntry\x12^\n\x0c\x43orrectEntry\x12*.township.stationed.v1.CorrectEntryRequest\x1a\".township.stationed.v1.LedgerEntry\x12_\n\rGetBudgetLine\x12+.township.stationed.v1.GetBudgetLineRequest\x1a!.township.stationed.v1.BudgetLine\x12p\n\x0fListBudgetLines\x12-.township.stationed.v1.ListBudgetLinesRequest\x1a..township.stationed.v1.ListBudgetLinesResponse\x12\x65\n\x10RecordAttendance\x12..township.stationed.v1.RecordAttendanceRequest\x1a!.township.stationed.v1.Attendance\x12s\n\x10\x41ttendanceReport\x12..township.stationed.v1.AttendanceReportRequest\x1a/.township.stationed.v1.AttendanceReportResponse\x12\x62\n\x0fSubmitAppraisal\x12-.township.stationed.v1.SubmitAppraisalRequest\x1a .township.stationed.v1.Appraisal\x12m\n\x0eListAppraisals\x12,.township.stationed.v1.ListAppraisalsRequest\x1a-.township.stationed.v1.ListAppraisalsResponse\x12_\n\x0eRecordTraining\x12,.township.stationed.v1.RecordTrainingRequest\x1a\x1f.township.stationed.v1.Training\x12g\n\x0cListTraining\x12*.township.stationed.v1.ListTrainingRequest\x1a+.township.stationed.v1.ListTrainingResponse\x12m\n\x13ProposeRedeployment\x12\x31.township.stationed.v1.ProposeRedeploymentRequest\x1a#.township.stationed.v1.Redeployment\x12]\n\x0bGiveOpinion\x12).township.stationed.v1.GiveOpinionRequest\x1a#.township.stationed.v1.Redeployment\x12k\n\x12\x44\x65\x63ideRedeployment\x12\x30.township.stationed.v1.DecideRedeploymentRequest\x1a#.township.stationed.v1.Redeployment\x12\x65\n\x0fGetRedeployment\x12-.township.stationed.v1.GetRedeploymentRequest\x1a#.township.stationed.v1.Redeploymentb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'township.stationed.v1.stationed_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LISTUNITSREQUEST']._serialized_start=64
-  _globals['_LISTUNITSREQUEST']._serialized_end=82
-  _globals['_STATIONEDUNIT']._serialized_start=84
-  _globals['_STATIONEDUNIT']._serialized_end=167
-  _globals['_LISTUNITSRESPONSE']._serialized_start=169
-  _globals['_LISTUNITSRESPONSE']._serialized_end=241
-  _globals['_STATIONEDSERVICE']._serialized_start=243
-  _globals['_STATIONEDSERVICE']._serialized_end=357
+  _globals['_UNITREF']._serialized_start=97
+  _globals['_UNITREF']._serialized_end=138
+  _globals['_LISTUNITSREQUEST']._serialized_start=140
+  _globals['_LISTUNITSREQUEST']._serialized_end=158
+  _globals['_STATIONEDUNIT']._serialized_start=160
+  _globals['_STATIONEDUNIT']._serialized_end=261
+  _globals['_LISTUNITSRESPONSE']._serialized_start=263
+  _globals['_LISTUNITSRESPONSE']._serialized_end=335
+  _globals['_GETMATRIXREQUEST']._serialized_start=337
+  _globals['_GETMATRIXREQUEST']._serialized_end=373
+  _globals['_MATRIXROW']._serialized_start=375
+  _globals['_MATRIXROW']._serialized_end=456
+  _globals['_MATRIX']._serialized_start=458
+  _globals['_MATRIX']._serialized_end=532
+  _globals['_SETMATRIXROWREQUEST']._serialized_start=534
+  _globals['_SETMATRIXROWREQUEST']._serialized_end=620
+  _globals['_STAFF']._serialized_start=623
+  _globals['_STAFF']._serialized_end=779
+  _globals['_SECONDSTAFFREQUEST']._serialized_start=782
+  _globals['_SECONDSTAFFREQUEST']._serialized_end=911
+  _globals['_LISTSTAFFREQUEST']._serialized_start=913
+  _globals['_LISTSTAFFREQUEST']._serialized_end=977
+  _globals['_LISTSTAFFRESPONSE']._serialized_start=979
+  _globals['_LISTSTAFFRESPONSE']._serialized_end=1043
+  _globals['_LEDGERENTRY']._serialized_start=1046
+  _globals['_LEDGERENTRY']._serialized_end=1205
+  _globals['_BUDGETLINE']._serialized_start=1208
+  _globals['_BUDGETLINE']._serialized_end=1422
+  _globals['_OPENBUDGETLINEREQUEST']._serialized_start=1425
+  _globals['_OPENBUDGETLINEREQUEST']._serialized_end=1572
+  _globals['_DISBURSEREQUEST']._serialized_start=1574
+  _globals['_DISBURSEREQUEST']._serialized_end=1638
+  _globals['_CORRECTENTRYREQUEST']._serialized_start=1640
+  _globals['_CORRECTENTRYREQUEST']._serialized_end=1709
+  _globals['_GETBUDGETLINEREQUEST']._serialized_start=1711
+  _globals['_GETBUDGETLINEREQUEST']._serialized_end=1745
+  _globals['_LISTBUDGETLINESREQUEST']._serialized_start=1747
+  _globals['_LISTBUDGETLINESREQUEST']._serialized_end=1831
+  _globals['_LISTBUDGETLINESRESPONSE']._serialized_start=1833
+  _globals['_LISTBUDGETLINESRESPONSE']._serialized_end=1908
+  _globals['_ATTENDANCE']._serialized_start=1910
+  _globals['_ATTENDANCE']._serialized_end=2008
+  _globals['_RECORDATTENDANCEREQUEST']._serialized_start=2010
+  _globals['_RECORDATTENDANCEREQUEST']._serialized_end=2095
+  _globals['_ATTENDANCEREPORTREQUEST']._serialized_start=2097
+  _globals['_ATTENDANCEREPORTREQUEST']._serialized_end=2199
+  _globals['_ATTENDANCELINE']._serialized_start=2201
+  _globals['_ATTENDANCELINE']._serialized_end=2304
+  _globals['_ATTENDANCEREPORTRESPONSE']._serialized_start=2307
+  _globals['_ATTENDANCEREPORTRESPONSE']._serialized_end=2470
+  _globals['_APPRAISAL']._serialized_start=2472
+  _globals['_APPRAISAL']._serialized_end=2585
+  _globals['_SUBMITAPPRAISALREQUEST']._serialized_start=2587
+  _globals['_SUBMITAPPRAISALREQUEST']._serialized_end=2675
+  _globals['_LISTAPPRAISALSREQUEST']._serialized_start=2677
+  _globals['_LISTAPPRAISALSREQUEST']._serialized_end=2746
+  _globals['_LISTAPPRAISALSRESPONSE']._serialized_start=2748
+  _globals['_LISTAPPRAISALSRESPONSE']._serialized_end=2826
+  _globals['_TRAINING']._serialized_start=2828
+  _globals['_TRAINING']._serialized_end=2943
+  _globals['_RECORDTRAININGREQUEST']._serialized_start=2946
+  _globals['_RECORDTRAININGREQUEST']._serialized_end=3076
+  _globals['_LISTTRAININGREQUEST']._serialized_start=3078
+  _globals['_LISTTRAININGREQUEST']._serialized_end=3145
+  _globals['_LISTTRAININGRESPONSE']._serialized_start=3147
+  _globals['_LISTTRAININGRESPONSE']._serialized_end=3220
+  _globals['_REDEPLOYMENTSTEP']._serialized_start=3222
+  _globals['_REDEPLOYMENTSTEP']._serialized_end=3347
+  _globals['_REDEPLOYMENT']._serialized_start=3350
+  _globals['_REDEPLOYMENT']._serialized_end=3595
+  _globals['_PROPOSEREDEPLOYMENTREQUEST']._serialized_start=3598
+  _globals['_PROPOSEREDEPLOYMENTREQUEST']._serialized_end=3742
+  _globals['_GIVEOPINIONREQUEST']._serialized_start=3744
+  _globals['_GIVEOPINIONREQUEST']._serialized_end=3807
+  _globals['_DECIDEREDEPLOYMENTREQUEST']._serialized_start=3809
+  _globals['_DECIDEREDEPLOYMENTREQUEST']._serialized_end=3902
+  _globals['_GETREDEPLOYMENTREQUEST']._serialized_start=3904
+  _globals['_GETREDEPLOYMENTREQUEST']._serialized_end=3940
+  _globals['_STATIONEDSERVICE']._serialized_start=3943
+  _globals['_STATIONEDSERVICE']._serialized_end=5962
 # @@protoc_insertion_point(module_scope)

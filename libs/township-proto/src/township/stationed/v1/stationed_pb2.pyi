@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
@@ -17,6 +18,31 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+@_typing.final
+class UnitRef(_message.Message):
+    """Every call on a unit names it by township and code (county users have no township)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    township: _builtins.str
+    """ignored for township users (their own town)"""
+    unit: _builtins.str
+    def __init__(
+        self,
+        *,
+        township: _builtins.str = ...,
+        unit: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["township", b"township", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnitRef: _TypeAlias = UnitRef  # noqa: Y015
 
 @_typing.final
 class ListUnitsRequest(_message.Message):
@@ -41,10 +67,12 @@ class StationedUnit(_message.Message):
     NAME_ZH_FIELD_NUMBER: _builtins.int
     NAME_EN_FIELD_NUMBER: _builtins.int
     DEPARTMENT_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_FIELD_NUMBER: _builtins.int
     code: _builtins.str
     name_zh: _builtins.str
     name_en: _builtins.str
     department: _builtins.str
+    township: _builtins.str
     def __init__(
         self,
         *,
@@ -52,10 +80,11 @@ class StationedUnit(_message.Message):
         name_zh: _builtins.str = ...,
         name_en: _builtins.str = ...,
         department: _builtins.str = ...,
+        township: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "department", b"department", "name_en", b"name_en", "name_zh", b"name_zh"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "department", b"department", "name_en", b"name_en", "name_zh", b"name_zh", "township", b"township"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -80,3 +109,1014 @@ class ListUnitsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListUnitsResponse: _TypeAlias = ListUnitsResponse  # noqa: Y015
+
+@_typing.final
+class GetMatrixRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_FIELD_NUMBER: _builtins.int
+    township: _builtins.str
+    def __init__(
+        self,
+        *,
+        township: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["township", b"township"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMatrixRequest: _TypeAlias = GetMatrixRequest  # noqa: Y015
+
+@_typing.final
+class MatrixRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FUNCTION_FIELD_NUMBER: _builtins.int
+    DECIDES_FIELD_NUMBER: _builtins.int
+    ADVISES_FIELD_NUMBER: _builtins.int
+    INFORMED_FIELD_NUMBER: _builtins.int
+    function: _builtins.str
+    decides: _builtins.str
+    """township | county"""
+    advises: _builtins.str
+    """township | county | "" """
+    informed: _builtins.str
+    """township | county | "" """
+    def __init__(
+        self,
+        *,
+        function: _builtins.str = ...,
+        decides: _builtins.str = ...,
+        advises: _builtins.str = ...,
+        informed: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["advises", b"advises", "decides", b"decides", "function", b"function", "informed", b"informed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MatrixRow: _TypeAlias = MatrixRow  # noqa: Y015
+
+@_typing.final
+class Matrix(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    township: _builtins.str
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___MatrixRow]: ...
+    def __init__(
+        self,
+        *,
+        township: _builtins.str = ...,
+        rows: _abc.Iterable[Global___MatrixRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rows", b"rows", "township", b"township"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Matrix: _TypeAlias = Matrix  # noqa: Y015
+
+@_typing.final
+class SetMatrixRowRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_FIELD_NUMBER: _builtins.int
+    ROW_FIELD_NUMBER: _builtins.int
+    township: _builtins.str
+    @_builtins.property
+    def row(self) -> Global___MatrixRow: ...
+    def __init__(
+        self,
+        *,
+        township: _builtins.str = ...,
+        row: Global___MatrixRow | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["row", b"row"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["row", b"row", "township", b"township"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetMatrixRowRequest: _TypeAlias = SetMatrixRowRequest  # noqa: Y015
+
+@_typing.final
+class Staff(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    POST_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    SECONDED_ON_FIELD_NUMBER: _builtins.int
+    LEFT_ON_FIELD_NUMBER: _builtins.int
+    person: _builtins.str
+    name: _builtins.str
+    township: _builtins.str
+    unit: _builtins.str
+    department: _builtins.str
+    post: _builtins.str
+    state: _builtins.str
+    """active | redeployed"""
+    seconded_on: _builtins.str
+    left_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        person: _builtins.str = ...,
+        name: _builtins.str = ...,
+        township: _builtins.str = ...,
+        unit: _builtins.str = ...,
+        department: _builtins.str = ...,
+        post: _builtins.str = ...,
+        state: _builtins.str = ...,
+        seconded_on: _builtins.str = ...,
+        left_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["department", b"department", "left_on", b"left_on", "name", b"name", "person", b"person", "post", b"post", "seconded_on", b"seconded_on", "state", b"state", "township", b"township", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Staff: _TypeAlias = Staff  # noqa: Y015
+
+@_typing.final
+class SecondStaffRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNIT_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    POST_FIELD_NUMBER: _builtins.int
+    STARTS_ON_FIELD_NUMBER: _builtins.int
+    person: _builtins.str
+    name: _builtins.str
+    post: _builtins.str
+    starts_on: _builtins.str
+    @_builtins.property
+    def unit(self) -> Global___UnitRef: ...
+    def __init__(
+        self,
+        *,
+        unit: Global___UnitRef | None = ...,
+        person: _builtins.str = ...,
+        name: _builtins.str = ...,
+        post: _builtins.str = ...,
+        starts_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["unit", b"unit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "person", b"person", "post", b"post", "starts_on", b"starts_on", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SecondStaffRequest: _TypeAlias = SecondStaffRequest  # noqa: Y015
+
+@_typing.final
+class ListStaffRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNIT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def unit(self) -> Global___UnitRef: ...
+    def __init__(
+        self,
+        *,
+        unit: Global___UnitRef | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["unit", b"unit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStaffRequest: _TypeAlias = ListStaffRequest  # noqa: Y015
+
+@_typing.final
+class ListStaffResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAFF_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def staff(self) -> _containers.RepeatedCompositeFieldContainer[Global___Staff]: ...
+    def __init__(
+        self,
+        *,
+        staff: _abc.Iterable[Global___Staff] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["staff", b"staff"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStaffResponse: _TypeAlias = ListStaffResponse  # noqa: Y015
+
+@_typing.final
+class LedgerEntry(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    LINE_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    CORRECTS_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    line_id: _builtins.str
+    kind: _builtins.str
+    """allocation | disbursement | correction"""
+    amount: _builtins.str
+    """signed effect on the remaining amount, yuan"""
+    note: _builtins.str
+    corrects: _builtins.str
+    actor: _builtins.str
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        line_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        amount: _builtins.str = ...,
+        note: _builtins.str = ...,
+        corrects: _builtins.str = ...,
+        actor: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "amount", b"amount", "at", b"at", "corrects", b"corrects", "id", b"id", "kind", b"kind", "line_id", b"line_id", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LedgerEntry: _TypeAlias = LedgerEntry  # noqa: Y015
+
+@_typing.final
+class BudgetLine(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    ALLOCATED_FIELD_NUMBER: _builtins.int
+    DISBURSED_FIELD_NUMBER: _builtins.int
+    REMAINING_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    township: _builtins.str
+    unit: _builtins.str
+    person: _builtins.str
+    """"" for a unit-wide line"""
+    year: _builtins.int
+    category: _builtins.str
+    """salary | allowances | appraisal_bonus | benefits"""
+    allocated: _builtins.str
+    disbursed: _builtins.str
+    remaining: _builtins.str
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___LedgerEntry]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        township: _builtins.str = ...,
+        unit: _builtins.str = ...,
+        person: _builtins.str = ...,
+        year: _builtins.int = ...,
+        category: _builtins.str = ...,
+        allocated: _builtins.str = ...,
+        disbursed: _builtins.str = ...,
+        remaining: _builtins.str = ...,
+        entries: _abc.Iterable[Global___LedgerEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocated", b"allocated", "category", b"category", "disbursed", b"disbursed", "entries", b"entries", "id", b"id", "person", b"person", "remaining", b"remaining", "township", b"township", "unit", b"unit", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BudgetLine: _TypeAlias = BudgetLine  # noqa: Y015
+
+@_typing.final
+class OpenBudgetLineRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNIT_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    person: _builtins.str
+    year: _builtins.int
+    category: _builtins.str
+    amount: _builtins.str
+    note: _builtins.str
+    @_builtins.property
+    def unit(self) -> Global___UnitRef: ...
+    def __init__(
+        self,
+        *,
+        unit: Global___UnitRef | None = ...,
+        person: _builtins.str = ...,
+        year: _builtins.int = ...,
+        category: _builtins.str = ...,
+        amount: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["unit", b"unit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "category", b"category", "note", b"note", "person", b"person", "unit", b"unit", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenBudgetLineRequest: _TypeAlias = OpenBudgetLineRequest  # noqa: Y015
+
+@_typing.final
+class DisburseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    line_id: _builtins.str
+    amount: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        line_id: _builtins.str = ...,
+        amount: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "line_id", b"line_id", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisburseRequest: _TypeAlias = DisburseRequest  # noqa: Y015
+
+@_typing.final
+class CorrectEntryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRY_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    entry_id: _builtins.str
+    amount: _builtins.str
+    """signed correction of the remaining amount"""
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        entry_id: _builtins.str = ...,
+        amount: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "entry_id", b"entry_id", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CorrectEntryRequest: _TypeAlias = CorrectEntryRequest  # noqa: Y015
+
+@_typing.final
+class GetBudgetLineRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetBudgetLineRequest: _TypeAlias = GetBudgetLineRequest  # noqa: Y015
+
+@_typing.final
+class ListBudgetLinesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNIT_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    year: _builtins.int
+    @_builtins.property
+    def unit(self) -> Global___UnitRef: ...
+    def __init__(
+        self,
+        *,
+        unit: Global___UnitRef | None = ...,
+        year: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["unit", b"unit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["unit", b"unit", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListBudgetLinesRequest: _TypeAlias = ListBudgetLinesRequest  # noqa: Y015
+
+@_typing.final
+class ListBudgetLinesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___BudgetLine]: ...
+    def __init__(
+        self,
+        *,
+        lines: _abc.Iterable[Global___BudgetLine] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lines", b"lines"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListBudgetLinesResponse: _TypeAlias = ListBudgetLinesResponse  # noqa: Y015
+
+@_typing.final
+class Attendance(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    person: _builtins.str
+    unit: _builtins.str
+    date: _builtins.str
+    status: _builtins.str
+    """present | absent | leave | business_trip"""
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        person: _builtins.str = ...,
+        unit: _builtins.str = ...,
+        date: _builtins.str = ...,
+        status: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "id", b"id", "note", b"note", "person", b"person", "status", b"status", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Attendance: _TypeAlias = Attendance  # noqa: Y015
+
+@_typing.final
+class RecordAttendanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    person: _builtins.str
+    date: _builtins.str
+    status: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        person: _builtins.str = ...,
+        date: _builtins.str = ...,
+        status: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "note", b"note", "person", b"person", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordAttendanceRequest: _TypeAlias = RecordAttendanceRequest  # noqa: Y015
+
+@_typing.final
+class AttendanceReportRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNIT_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    QUARTER_FIELD_NUMBER: _builtins.int
+    year: _builtins.int
+    quarter: _builtins.int
+    @_builtins.property
+    def unit(self) -> Global___UnitRef: ...
+    def __init__(
+        self,
+        *,
+        unit: Global___UnitRef | None = ...,
+        year: _builtins.int = ...,
+        quarter: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["unit", b"unit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["quarter", b"quarter", "unit", b"unit", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttendanceReportRequest: _TypeAlias = AttendanceReportRequest  # noqa: Y015
+
+@_typing.final
+class AttendanceLine(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_FIELD_NUMBER: _builtins.int
+    PRESENT_FIELD_NUMBER: _builtins.int
+    ABSENT_FIELD_NUMBER: _builtins.int
+    LEAVE_FIELD_NUMBER: _builtins.int
+    BUSINESS_TRIP_FIELD_NUMBER: _builtins.int
+    person: _builtins.str
+    present: _builtins.int
+    absent: _builtins.int
+    leave: _builtins.int
+    business_trip: _builtins.int
+    def __init__(
+        self,
+        *,
+        person: _builtins.str = ...,
+        present: _builtins.int = ...,
+        absent: _builtins.int = ...,
+        leave: _builtins.int = ...,
+        business_trip: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["absent", b"absent", "business_trip", b"business_trip", "leave", b"leave", "person", b"person", "present", b"present"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttendanceLine: _TypeAlias = AttendanceLine  # noqa: Y015
+
+@_typing.final
+class AttendanceReportResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOWNSHIP_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    QUARTER_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    township: _builtins.str
+    unit: _builtins.str
+    department: _builtins.str
+    year: _builtins.int
+    quarter: _builtins.int
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___AttendanceLine]: ...
+    def __init__(
+        self,
+        *,
+        township: _builtins.str = ...,
+        unit: _builtins.str = ...,
+        department: _builtins.str = ...,
+        year: _builtins.int = ...,
+        quarter: _builtins.int = ...,
+        lines: _abc.Iterable[Global___AttendanceLine] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["department", b"department", "lines", b"lines", "quarter", b"quarter", "township", b"township", "unit", b"unit", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttendanceReportResponse: _TypeAlias = AttendanceReportResponse  # noqa: Y015
+
+@_typing.final
+class Appraisal(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    GRADE_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    person: _builtins.str
+    unit: _builtins.str
+    period: _builtins.str
+    grade: _builtins.str
+    """excellent | competent | basically_competent | incompetent"""
+    comment: _builtins.str
+    by: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        person: _builtins.str = ...,
+        unit: _builtins.str = ...,
+        period: _builtins.str = ...,
+        grade: _builtins.str = ...,
+        comment: _builtins.str = ...,
+        by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["by", b"by", "comment", b"comment", "grade", b"grade", "id", b"id", "period", b"period", "person", b"person", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Appraisal: _TypeAlias = Appraisal  # noqa: Y015
+
+@_typing.final
+class SubmitAppraisalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    GRADE_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    person: _builtins.str
+    period: _builtins.str
+    grade: _builtins.str
+    comment: _builtins.str
+    def __init__(
+        self,
+        *,
+        person: _builtins.str = ...,
+        period: _builtins.str = ...,
+        grade: _builtins.str = ...,
+        comment: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "grade", b"grade", "period", b"period", "person", b"person"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitAppraisalRequest: _TypeAlias = SubmitAppraisalRequest  # noqa: Y015
+
+@_typing.final
+class ListAppraisalsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNIT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def unit(self) -> Global___UnitRef: ...
+    def __init__(
+        self,
+        *,
+        unit: Global___UnitRef | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["unit", b"unit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAppraisalsRequest: _TypeAlias = ListAppraisalsRequest  # noqa: Y015
+
+@_typing.final
+class ListAppraisalsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPRAISALS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def appraisals(self) -> _containers.RepeatedCompositeFieldContainer[Global___Appraisal]: ...
+    def __init__(
+        self,
+        *,
+        appraisals: _abc.Iterable[Global___Appraisal] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appraisals", b"appraisals"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAppraisalsResponse: _TypeAlias = ListAppraisalsResponse  # noqa: Y015
+
+@_typing.final
+class Training(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    COURSE_FIELD_NUMBER: _builtins.int
+    HOURS_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    person: _builtins.str
+    township: _builtins.str
+    unit: _builtins.str
+    course: _builtins.str
+    hours: _builtins.str
+    date: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        person: _builtins.str = ...,
+        township: _builtins.str = ...,
+        unit: _builtins.str = ...,
+        course: _builtins.str = ...,
+        hours: _builtins.str = ...,
+        date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["course", b"course", "date", b"date", "hours", b"hours", "id", b"id", "person", b"person", "township", b"township", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Training: _TypeAlias = Training  # noqa: Y015
+
+@_typing.final
+class RecordTrainingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNIT_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    COURSE_FIELD_NUMBER: _builtins.int
+    HOURS_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    person: _builtins.str
+    course: _builtins.str
+    hours: _builtins.str
+    date: _builtins.str
+    @_builtins.property
+    def unit(self) -> Global___UnitRef: ...
+    def __init__(
+        self,
+        *,
+        unit: Global___UnitRef | None = ...,
+        person: _builtins.str = ...,
+        course: _builtins.str = ...,
+        hours: _builtins.str = ...,
+        date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["unit", b"unit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["course", b"course", "date", b"date", "hours", b"hours", "person", b"person", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordTrainingRequest: _TypeAlias = RecordTrainingRequest  # noqa: Y015
+
+@_typing.final
+class ListTrainingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNIT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def unit(self) -> Global___UnitRef: ...
+    def __init__(
+        self,
+        *,
+        unit: Global___UnitRef | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["unit", b"unit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTrainingRequest: _TypeAlias = ListTrainingRequest  # noqa: Y015
+
+@_typing.final
+class ListTrainingResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRAINING_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def training(self) -> _containers.RepeatedCompositeFieldContainer[Global___Training]: ...
+    def __init__(
+        self,
+        *,
+        training: _abc.Iterable[Global___Training] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["training", b"training"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTrainingResponse: _TypeAlias = ListTrainingResponse  # noqa: Y015
+
+@_typing.final
+class RedeploymentStep(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_STATE_FIELD_NUMBER: _builtins.int
+    TO_STATE_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    from_state: _builtins.str
+    to_state: _builtins.str
+    actor: _builtins.str
+    note: _builtins.str
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        from_state: _builtins.str = ...,
+        to_state: _builtins.str = ...,
+        actor: _builtins.str = ...,
+        note: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "at", b"at", "from_state", b"from_state", "note", b"note", "to_state", b"to_state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RedeploymentStep: _TypeAlias = RedeploymentStep  # noqa: Y015
+
+@_typing.final
+class Redeployment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    TOWNSHIP_FIELD_NUMBER: _builtins.int
+    FROM_UNIT_FIELD_NUMBER: _builtins.int
+    TO_TOWNSHIP_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    OPINION_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_ON_FIELD_NUMBER: _builtins.int
+    HISTORY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    person: _builtins.str
+    township: _builtins.str
+    from_unit: _builtins.str
+    to_township: _builtins.str
+    to_unit: _builtins.str
+    state: _builtins.str
+    """PROPOSED | AGREED | OBJECTED | COUNTY_DECISION | EFFECTIVE | WITHDRAWN"""
+    reason: _builtins.str
+    opinion: _builtins.str
+    effective_on: _builtins.str
+    @_builtins.property
+    def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___RedeploymentStep]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        person: _builtins.str = ...,
+        township: _builtins.str = ...,
+        from_unit: _builtins.str = ...,
+        to_township: _builtins.str = ...,
+        to_unit: _builtins.str = ...,
+        state: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        opinion: _builtins.str = ...,
+        effective_on: _builtins.str = ...,
+        history: _abc.Iterable[Global___RedeploymentStep] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["effective_on", b"effective_on", "from_unit", b"from_unit", "history", b"history", "id", b"id", "opinion", b"opinion", "person", b"person", "reason", b"reason", "state", b"state", "to_township", b"to_township", "to_unit", b"to_unit", "township", b"township"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Redeployment: _TypeAlias = Redeployment  # noqa: Y015
+
+@_typing.final
+class ProposeRedeploymentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNIT_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    TO_TOWNSHIP_FIELD_NUMBER: _builtins.int
+    TO_UNIT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    person: _builtins.str
+    to_township: _builtins.str
+    to_unit: _builtins.str
+    reason: _builtins.str
+    @_builtins.property
+    def unit(self) -> Global___UnitRef: ...
+    def __init__(
+        self,
+        *,
+        unit: Global___UnitRef | None = ...,
+        person: _builtins.str = ...,
+        to_township: _builtins.str = ...,
+        to_unit: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["unit", b"unit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["person", b"person", "reason", b"reason", "to_township", b"to_township", "to_unit", b"to_unit", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProposeRedeploymentRequest: _TypeAlias = ProposeRedeploymentRequest  # noqa: Y015
+
+@_typing.final
+class GiveOpinionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OPINION_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    opinion: _builtins.str
+    """agree | object"""
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        opinion: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "note", b"note", "opinion", b"opinion"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GiveOpinionRequest: _TypeAlias = GiveOpinionRequest  # noqa: Y015
+
+@_typing.final
+class DecideRedeploymentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_ON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    decision: _builtins.str
+    """confirm | withdraw"""
+    effective_on: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        decision: _builtins.str = ...,
+        effective_on: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "effective_on", b"effective_on", "id", b"id", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideRedeploymentRequest: _TypeAlias = DecideRedeploymentRequest  # noqa: Y015
+
+@_typing.final
+class GetRedeploymentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRedeploymentRequest: _TypeAlias = GetRedeploymentRequest  # noqa: Y015

@@ -40,6 +40,101 @@ class StationedServiceStub:
                 request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListUnitsRequest.SerializeToString,
                 response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListUnitsResponse.FromString,
                 _registered_method=True)
+        self.GetMatrix = channel.unary_unary(
+                '/township.stationed.v1.StationedService/GetMatrix',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.GetMatrixRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Matrix.FromString,
+                _registered_method=True)
+        self.SetMatrixRow = channel.unary_unary(
+                '/township.stationed.v1.StationedService/SetMatrixRow',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.SetMatrixRowRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Matrix.FromString,
+                _registered_method=True)
+        self.SecondStaff = channel.unary_unary(
+                '/township.stationed.v1.StationedService/SecondStaff',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.SecondStaffRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Staff.FromString,
+                _registered_method=True)
+        self.ListStaff = channel.unary_unary(
+                '/township.stationed.v1.StationedService/ListStaff',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListStaffRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListStaffResponse.FromString,
+                _registered_method=True)
+        self.OpenBudgetLine = channel.unary_unary(
+                '/township.stationed.v1.StationedService/OpenBudgetLine',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.OpenBudgetLineRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.BudgetLine.FromString,
+                _registered_method=True)
+        self.Disburse = channel.unary_unary(
+                '/township.stationed.v1.StationedService/Disburse',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.DisburseRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.LedgerEntry.FromString,
+                _registered_method=True)
+        self.CorrectEntry = channel.unary_unary(
+                '/township.stationed.v1.StationedService/CorrectEntry',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.CorrectEntryRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.LedgerEntry.FromString,
+                _registered_method=True)
+        self.GetBudgetLine = channel.unary_unary(
+                '/township.stationed.v1.StationedService/GetBudgetLine',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.GetBudgetLineRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.BudgetLine.FromString,
+                _registered_method=True)
+        self.ListBudgetLines = channel.unary_unary(
+                '/township.stationed.v1.StationedService/ListBudgetLines',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListBudgetLinesRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListBudgetLinesResponse.FromString,
+                _registered_method=True)
+        self.RecordAttendance = channel.unary_unary(
+                '/township.stationed.v1.StationedService/RecordAttendance',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.RecordAttendanceRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Attendance.FromString,
+                _registered_method=True)
+        self.AttendanceReport = channel.unary_unary(
+                '/township.stationed.v1.StationedService/AttendanceReport',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.AttendanceReportRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.AttendanceReportResponse.FromString,
+                _registered_method=True)
+        self.SubmitAppraisal = channel.unary_unary(
+                '/township.stationed.v1.StationedService/SubmitAppraisal',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.SubmitAppraisalRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Appraisal.FromString,
+                _registered_method=True)
+        self.ListAppraisals = channel.unary_unary(
+                '/township.stationed.v1.StationedService/ListAppraisals',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListAppraisalsRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListAppraisalsResponse.FromString,
+                _registered_method=True)
+        self.RecordTraining = channel.unary_unary(
+                '/township.stationed.v1.StationedService/RecordTraining',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.RecordTrainingRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Training.FromString,
+                _registered_method=True)
+        self.ListTraining = channel.unary_unary(
+                '/township.stationed.v1.StationedService/ListTraining',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListTrainingRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListTrainingResponse.FromString,
+                _registered_method=True)
+        self.ProposeRedeployment = channel.unary_unary(
+                '/township.stationed.v1.StationedService/ProposeRedeployment',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ProposeRedeploymentRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Redeployment.FromString,
+                _registered_method=True)
+        self.GiveOpinion = channel.unary_unary(
+                '/township.stationed.v1.StationedService/GiveOpinion',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.GiveOpinionRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Redeployment.FromString,
+                _registered_method=True)
+        self.DecideRedeployment = channel.unary_unary(
+                '/township.stationed.v1.StationedService/DecideRedeployment',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.DecideRedeploymentRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Redeployment.FromString,
+                _registered_method=True)
+        self.GetRedeployment = channel.unary_unary(
+                '/township.stationed.v1.StationedService/GetRedeployment',
+                request_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.GetRedeploymentRequest.SerializeToString,
+                response_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Redeployment.FromString,
+                _registered_method=True)
 
 
 class StationedServiceServicer:
@@ -52,6 +147,124 @@ class StationedServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMatrix(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetMatrixRow(self, request, context):
+        """County admin: configure who decides, advises and is informed for one function of a town.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SecondStaff(self, request, context):
+        """Hiring (county department): second a person to a unit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStaff(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OpenBudgetLine(self, request, context):
+        """Funding (city finance → township): budget lines and the append-only ledger.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Disburse(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CorrectEntry(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBudgetLine(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBudgetLines(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordAttendance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AttendanceReport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitAppraisal(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAppraisals(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordTraining(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTraining(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProposeRedeployment(self, request, context):
+        """Redeployment (调配): county proposes → township opinion → county decision → effective.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GiveOpinion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideRedeployment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRedeployment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StationedServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -59,6 +272,101 @@ def add_StationedServiceServicer_to_server(servicer, server):
                     servicer.ListUnits,
                     request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListUnitsRequest.FromString,
                     response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListUnitsResponse.SerializeToString,
+            ),
+            'GetMatrix': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMatrix,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.GetMatrixRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Matrix.SerializeToString,
+            ),
+            'SetMatrixRow': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetMatrixRow,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.SetMatrixRowRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Matrix.SerializeToString,
+            ),
+            'SecondStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.SecondStaff,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.SecondStaffRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Staff.SerializeToString,
+            ),
+            'ListStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStaff,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListStaffRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListStaffResponse.SerializeToString,
+            ),
+            'OpenBudgetLine': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenBudgetLine,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.OpenBudgetLineRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.BudgetLine.SerializeToString,
+            ),
+            'Disburse': grpc.unary_unary_rpc_method_handler(
+                    servicer.Disburse,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.DisburseRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.LedgerEntry.SerializeToString,
+            ),
+            'CorrectEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.CorrectEntry,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.CorrectEntryRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.LedgerEntry.SerializeToString,
+            ),
+            'GetBudgetLine': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBudgetLine,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.GetBudgetLineRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.BudgetLine.SerializeToString,
+            ),
+            'ListBudgetLines': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBudgetLines,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListBudgetLinesRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListBudgetLinesResponse.SerializeToString,
+            ),
+            'RecordAttendance': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordAttendance,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.RecordAttendanceRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Attendance.SerializeToString,
+            ),
+            'AttendanceReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.AttendanceReport,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.AttendanceReportRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.AttendanceReportResponse.SerializeToString,
+            ),
+            'SubmitAppraisal': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitAppraisal,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.SubmitAppraisalRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Appraisal.SerializeToString,
+            ),
+            'ListAppraisals': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAppraisals,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListAppraisalsRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListAppraisalsResponse.SerializeToString,
+            ),
+            'RecordTraining': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordTraining,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.RecordTrainingRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Training.SerializeToString,
+            ),
+            'ListTraining': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTraining,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListTrainingRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ListTrainingResponse.SerializeToString,
+            ),
+            'ProposeRedeployment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProposeRedeployment,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.ProposeRedeploymentRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Redeployment.SerializeToString,
+            ),
+            'GiveOpinion': grpc.unary_unary_rpc_method_handler(
+                    servicer.GiveOpinion,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.GiveOpinionRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Redeployment.SerializeToString,
+            ),
+            'DecideRedeployment': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideRedeployment,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.DecideRedeploymentRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Redeployment.SerializeToString,
+            ),
+            'GetRedeployment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRedeployment,
+                    request_deserializer=township_dot_stationed_dot_v1_dot_stationed__pb2.GetRedeploymentRequest.FromString,
+                    response_serializer=township_dot_stationed_dot_v1_dot_stationed__pb2.Redeployment.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -89,6 +397,519 @@ class StationedService:
             '/township.stationed.v1.StationedService/ListUnits',
             township_dot_stationed_dot_v1_dot_stationed__pb2.ListUnitsRequest.SerializeToString,
             township_dot_stationed_dot_v1_dot_stationed__pb2.ListUnitsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMatrix(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/GetMatrix',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.GetMatrixRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.Matrix.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetMatrixRow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/SetMatrixRow',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.SetMatrixRowRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.Matrix.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SecondStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/SecondStaff',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.SecondStaffRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.Staff.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/ListStaff',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.ListStaffRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.ListStaffResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenBudgetLine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/OpenBudgetLine',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.OpenBudgetLineRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.BudgetLine.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Disburse(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/Disburse',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.DisburseRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.LedgerEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CorrectEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/CorrectEntry',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.CorrectEntryRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.LedgerEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBudgetLine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/GetBudgetLine',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.GetBudgetLineRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.BudgetLine.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBudgetLines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/ListBudgetLines',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.ListBudgetLinesRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.ListBudgetLinesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordAttendance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/RecordAttendance',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.RecordAttendanceRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.Attendance.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AttendanceReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/AttendanceReport',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.AttendanceReportRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.AttendanceReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitAppraisal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/SubmitAppraisal',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.SubmitAppraisalRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.Appraisal.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAppraisals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/ListAppraisals',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.ListAppraisalsRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.ListAppraisalsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordTraining(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/RecordTraining',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.RecordTrainingRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.Training.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTraining(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/ListTraining',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.ListTrainingRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.ListTrainingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProposeRedeployment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/ProposeRedeployment',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.ProposeRedeploymentRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.Redeployment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GiveOpinion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/GiveOpinion',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.GiveOpinionRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.Redeployment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideRedeployment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/DecideRedeployment',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.DecideRedeploymentRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.Redeployment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRedeployment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.stationed.v1.StationedService/GetRedeployment',
+            township_dot_stationed_dot_v1_dot_stationed__pb2.GetRedeploymentRequest.SerializeToString,
+            township_dot_stationed_dot_v1_dot_stationed__pb2.Redeployment.FromString,
             options,
             channel_credentials,
             insecure,

@@ -34,6 +34,29 @@ class StationedServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> StationedServiceAsyncStub: ...
     ListUnits: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.ListUnitsRequest, _stationed_pb2.ListUnitsResponse]
+    GetMatrix: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.GetMatrixRequest, _stationed_pb2.Matrix]
+    SetMatrixRow: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.SetMatrixRowRequest, _stationed_pb2.Matrix]
+    """County admin: configure who decides, advises and is informed for one function of a town."""
+    SecondStaff: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.SecondStaffRequest, _stationed_pb2.Staff]
+    """Hiring (county department): second a person to a unit."""
+    ListStaff: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.ListStaffRequest, _stationed_pb2.ListStaffResponse]
+    OpenBudgetLine: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.OpenBudgetLineRequest, _stationed_pb2.BudgetLine]
+    """Funding (city finance → township): budget lines and the append-only ledger."""
+    Disburse: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.DisburseRequest, _stationed_pb2.LedgerEntry]
+    CorrectEntry: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.CorrectEntryRequest, _stationed_pb2.LedgerEntry]
+    GetBudgetLine: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.GetBudgetLineRequest, _stationed_pb2.BudgetLine]
+    ListBudgetLines: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.ListBudgetLinesRequest, _stationed_pb2.ListBudgetLinesResponse]
+    RecordAttendance: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.RecordAttendanceRequest, _stationed_pb2.Attendance]
+    AttendanceReport: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.AttendanceReportRequest, _stationed_pb2.AttendanceReportResponse]
+    SubmitAppraisal: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.SubmitAppraisalRequest, _stationed_pb2.Appraisal]
+    ListAppraisals: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.ListAppraisalsRequest, _stationed_pb2.ListAppraisalsResponse]
+    RecordTraining: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.RecordTrainingRequest, _stationed_pb2.Training]
+    ListTraining: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.ListTrainingRequest, _stationed_pb2.ListTrainingResponse]
+    ProposeRedeployment: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.ProposeRedeploymentRequest, _stationed_pb2.Redeployment]
+    """Redeployment (调配): county proposes → township opinion → county decision → effective."""
+    GiveOpinion: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.GiveOpinionRequest, _stationed_pb2.Redeployment]
+    DecideRedeployment: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.DecideRedeploymentRequest, _stationed_pb2.Redeployment]
+    GetRedeployment: _grpc.UnaryUnaryMultiCallable[_stationed_pb2.GetRedeploymentRequest, _stationed_pb2.Redeployment]
 
 @_typing.type_check_only
 class StationedServiceAsyncStub(StationedServiceStub):
@@ -41,6 +64,29 @@ class StationedServiceAsyncStub(StationedServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListUnits: _aio.UnaryUnaryMultiCallable[_stationed_pb2.ListUnitsRequest, _stationed_pb2.ListUnitsResponse]  # type: ignore[assignment]
+    GetMatrix: _aio.UnaryUnaryMultiCallable[_stationed_pb2.GetMatrixRequest, _stationed_pb2.Matrix]  # type: ignore[assignment]
+    SetMatrixRow: _aio.UnaryUnaryMultiCallable[_stationed_pb2.SetMatrixRowRequest, _stationed_pb2.Matrix]  # type: ignore[assignment]
+    """County admin: configure who decides, advises and is informed for one function of a town."""
+    SecondStaff: _aio.UnaryUnaryMultiCallable[_stationed_pb2.SecondStaffRequest, _stationed_pb2.Staff]  # type: ignore[assignment]
+    """Hiring (county department): second a person to a unit."""
+    ListStaff: _aio.UnaryUnaryMultiCallable[_stationed_pb2.ListStaffRequest, _stationed_pb2.ListStaffResponse]  # type: ignore[assignment]
+    OpenBudgetLine: _aio.UnaryUnaryMultiCallable[_stationed_pb2.OpenBudgetLineRequest, _stationed_pb2.BudgetLine]  # type: ignore[assignment]
+    """Funding (city finance → township): budget lines and the append-only ledger."""
+    Disburse: _aio.UnaryUnaryMultiCallable[_stationed_pb2.DisburseRequest, _stationed_pb2.LedgerEntry]  # type: ignore[assignment]
+    CorrectEntry: _aio.UnaryUnaryMultiCallable[_stationed_pb2.CorrectEntryRequest, _stationed_pb2.LedgerEntry]  # type: ignore[assignment]
+    GetBudgetLine: _aio.UnaryUnaryMultiCallable[_stationed_pb2.GetBudgetLineRequest, _stationed_pb2.BudgetLine]  # type: ignore[assignment]
+    ListBudgetLines: _aio.UnaryUnaryMultiCallable[_stationed_pb2.ListBudgetLinesRequest, _stationed_pb2.ListBudgetLinesResponse]  # type: ignore[assignment]
+    RecordAttendance: _aio.UnaryUnaryMultiCallable[_stationed_pb2.RecordAttendanceRequest, _stationed_pb2.Attendance]  # type: ignore[assignment]
+    AttendanceReport: _aio.UnaryUnaryMultiCallable[_stationed_pb2.AttendanceReportRequest, _stationed_pb2.AttendanceReportResponse]  # type: ignore[assignment]
+    SubmitAppraisal: _aio.UnaryUnaryMultiCallable[_stationed_pb2.SubmitAppraisalRequest, _stationed_pb2.Appraisal]  # type: ignore[assignment]
+    ListAppraisals: _aio.UnaryUnaryMultiCallable[_stationed_pb2.ListAppraisalsRequest, _stationed_pb2.ListAppraisalsResponse]  # type: ignore[assignment]
+    RecordTraining: _aio.UnaryUnaryMultiCallable[_stationed_pb2.RecordTrainingRequest, _stationed_pb2.Training]  # type: ignore[assignment]
+    ListTraining: _aio.UnaryUnaryMultiCallable[_stationed_pb2.ListTrainingRequest, _stationed_pb2.ListTrainingResponse]  # type: ignore[assignment]
+    ProposeRedeployment: _aio.UnaryUnaryMultiCallable[_stationed_pb2.ProposeRedeploymentRequest, _stationed_pb2.Redeployment]  # type: ignore[assignment]
+    """Redeployment (调配): county proposes → township opinion → county decision → effective."""
+    GiveOpinion: _aio.UnaryUnaryMultiCallable[_stationed_pb2.GiveOpinionRequest, _stationed_pb2.Redeployment]  # type: ignore[assignment]
+    DecideRedeployment: _aio.UnaryUnaryMultiCallable[_stationed_pb2.DecideRedeploymentRequest, _stationed_pb2.Redeployment]  # type: ignore[assignment]
+    GetRedeployment: _aio.UnaryUnaryMultiCallable[_stationed_pb2.GetRedeploymentRequest, _stationed_pb2.Redeployment]  # type: ignore[assignment]
 
 class StationedServiceServicer(metaclass=_abc_1.ABCMeta):
     """County offices stationed in a township (驻镇单位: 县上人、镇上用)."""
@@ -51,5 +97,142 @@ class StationedServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _stationed_pb2.ListUnitsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_stationed_pb2.ListUnitsResponse, _abc.Awaitable[_stationed_pb2.ListUnitsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetMatrix(
+        self,
+        request: _stationed_pb2.GetMatrixRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.Matrix, _abc.Awaitable[_stationed_pb2.Matrix]]: ...
+
+    @_abc_1.abstractmethod
+    def SetMatrixRow(
+        self,
+        request: _stationed_pb2.SetMatrixRowRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.Matrix, _abc.Awaitable[_stationed_pb2.Matrix]]:
+        """County admin: configure who decides, advises and is informed for one function of a town."""
+
+    @_abc_1.abstractmethod
+    def SecondStaff(
+        self,
+        request: _stationed_pb2.SecondStaffRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.Staff, _abc.Awaitable[_stationed_pb2.Staff]]:
+        """Hiring (county department): second a person to a unit."""
+
+    @_abc_1.abstractmethod
+    def ListStaff(
+        self,
+        request: _stationed_pb2.ListStaffRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.ListStaffResponse, _abc.Awaitable[_stationed_pb2.ListStaffResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def OpenBudgetLine(
+        self,
+        request: _stationed_pb2.OpenBudgetLineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.BudgetLine, _abc.Awaitable[_stationed_pb2.BudgetLine]]:
+        """Funding (city finance → township): budget lines and the append-only ledger."""
+
+    @_abc_1.abstractmethod
+    def Disburse(
+        self,
+        request: _stationed_pb2.DisburseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.LedgerEntry, _abc.Awaitable[_stationed_pb2.LedgerEntry]]: ...
+
+    @_abc_1.abstractmethod
+    def CorrectEntry(
+        self,
+        request: _stationed_pb2.CorrectEntryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.LedgerEntry, _abc.Awaitable[_stationed_pb2.LedgerEntry]]: ...
+
+    @_abc_1.abstractmethod
+    def GetBudgetLine(
+        self,
+        request: _stationed_pb2.GetBudgetLineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.BudgetLine, _abc.Awaitable[_stationed_pb2.BudgetLine]]: ...
+
+    @_abc_1.abstractmethod
+    def ListBudgetLines(
+        self,
+        request: _stationed_pb2.ListBudgetLinesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.ListBudgetLinesResponse, _abc.Awaitable[_stationed_pb2.ListBudgetLinesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordAttendance(
+        self,
+        request: _stationed_pb2.RecordAttendanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.Attendance, _abc.Awaitable[_stationed_pb2.Attendance]]: ...
+
+    @_abc_1.abstractmethod
+    def AttendanceReport(
+        self,
+        request: _stationed_pb2.AttendanceReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.AttendanceReportResponse, _abc.Awaitable[_stationed_pb2.AttendanceReportResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SubmitAppraisal(
+        self,
+        request: _stationed_pb2.SubmitAppraisalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.Appraisal, _abc.Awaitable[_stationed_pb2.Appraisal]]: ...
+
+    @_abc_1.abstractmethod
+    def ListAppraisals(
+        self,
+        request: _stationed_pb2.ListAppraisalsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.ListAppraisalsResponse, _abc.Awaitable[_stationed_pb2.ListAppraisalsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordTraining(
+        self,
+        request: _stationed_pb2.RecordTrainingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.Training, _abc.Awaitable[_stationed_pb2.Training]]: ...
+
+    @_abc_1.abstractmethod
+    def ListTraining(
+        self,
+        request: _stationed_pb2.ListTrainingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.ListTrainingResponse, _abc.Awaitable[_stationed_pb2.ListTrainingResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ProposeRedeployment(
+        self,
+        request: _stationed_pb2.ProposeRedeploymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.Redeployment, _abc.Awaitable[_stationed_pb2.Redeployment]]:
+        """Redeployment (调配): county proposes → township opinion → county decision → effective."""
+
+    @_abc_1.abstractmethod
+    def GiveOpinion(
+        self,
+        request: _stationed_pb2.GiveOpinionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.Redeployment, _abc.Awaitable[_stationed_pb2.Redeployment]]: ...
+
+    @_abc_1.abstractmethod
+    def DecideRedeployment(
+        self,
+        request: _stationed_pb2.DecideRedeploymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.Redeployment, _abc.Awaitable[_stationed_pb2.Redeployment]]: ...
+
+    @_abc_1.abstractmethod
+    def GetRedeployment(
+        self,
+        request: _stationed_pb2.GetRedeploymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stationed_pb2.Redeployment, _abc.Awaitable[_stationed_pb2.Redeployment]]: ...
 
 def add_StationedServiceServicer_to_server(servicer: StationedServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

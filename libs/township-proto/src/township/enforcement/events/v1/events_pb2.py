@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+township/enforcement/events/v1/events.proto\x12\x1etownship.enforcement.events.v1\"i\n\x0e\x43omplaintEvent\x12\x14\n\x0c\x63omplaint_id\x18\x01 \x01(\t\x12\x14\n\x0cservice_code\x18\x02 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\n\n\x02\x62y\x18\x05 \x01(\t\"h\n\tCaseFiled\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x10\n\x08officers\x18\x03 \x03(\t\x12\x13\n\x0b\x64\x65partments\x18\x04 \x03(\t\x12\x10\n\x08\x66iled_on\x18\x05 \x01(\t\"f\n\x0b\x43\x61seDecided\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x10\n\x08\x64\x65\x63ision\x18\x03 \x01(\t\x12\x0c\n\x04\x66ine\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65partments\x18\x05 \x03(\t\"p\n\nCaseClosed\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x10\n\x08officers\x18\x03 \x03(\t\x12\x17\n\x0fwithin_deadline\x18\x04 \x01(\x08\x12\x13\n\x0b\x64\x65partments\x18\x05 \x03(\t\"Y\n\x0f\x43\x61seTransferred\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\r\n\x05stage\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65partments\x18\x04 \x03(\t\"9\n\x11\x44\x65\x63isionPublicity\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65\x63ision_no\x18\x02 \x01(\t\"X\n\rDeadlineEvent\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\nlimit_kind\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\x12\x10\n\x08officers\x18\x04 \x03(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+township/enforcement/events/v1/events.proto\x12\x1etownship.enforcement.events.v1\"z\n\x0e\x43omplaintEvent\x12\x14\n\x0c\x63omplaint_id\x18\x01 \x01(\t\x12\x14\n\x0cservice_code\x18\x02 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\n\n\x02\x62y\x18\x05 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x06 \x01(\t\"h\n\tCaseFiled\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x10\n\x08officers\x18\x03 \x03(\t\x12\x13\n\x0b\x64\x65partments\x18\x04 \x03(\t\x12\x10\n\x08\x66iled_on\x18\x05 \x01(\t\"f\n\x0b\x43\x61seDecided\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x10\n\x08\x64\x65\x63ision\x18\x03 \x01(\t\x12\x0c\n\x04\x66ine\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65partments\x18\x05 \x03(\t\"\x92\x01\n\nCaseClosed\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x10\n\x08officers\x18\x03 \x03(\t\x12\x17\n\x0fwithin_deadline\x18\x04 \x01(\x08\x12\x13\n\x0b\x64\x65partments\x18\x05 \x03(\t\x12\x0f\n\x07\x63\x61se_no\x18\x06 \x01(\t\x12\x0f\n\x07outcome\x18\x07 \x01(\t\"Y\n\x0f\x43\x61seTransferred\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\r\n\x05stage\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65partments\x18\x04 \x03(\t\"9\n\x11\x44\x65\x63isionPublicity\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65\x63ision_no\x18\x02 \x01(\t\"~\n\rDeadlineEvent\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x12\n\nlimit_kind\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\x12\x10\n\x08officers\x18\x04 \x03(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65partments\x18\x06 \x03(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,17 +32,17 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'township.enforcement.events
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_COMPLAINTEVENT']._serialized_start=79
-  _globals['_COMPLAINTEVENT']._serialized_end=184
-  _globals['_CASEFILED']._serialized_start=186
-  _globals['_CASEFILED']._serialized_end=290
-  _globals['_CASEDECIDED']._serialized_start=292
-  _globals['_CASEDECIDED']._serialized_end=394
-  _globals['_CASECLOSED']._serialized_start=396
-  _globals['_CASECLOSED']._serialized_end=508
-  _globals['_CASETRANSFERRED']._serialized_start=510
-  _globals['_CASETRANSFERRED']._serialized_end=599
-  _globals['_DECISIONPUBLICITY']._serialized_start=601
-  _globals['_DECISIONPUBLICITY']._serialized_end=658
-  _globals['_DEADLINEEVENT']._serialized_start=660
-  _globals['_DEADLINEEVENT']._serialized_end=748
+  _globals['_COMPLAINTEVENT']._serialized_end=201
+  _globals['_CASEFILED']._serialized_start=203
+  _globals['_CASEFILED']._serialized_end=307
+  _globals['_CASEDECIDED']._serialized_start=309
+  _globals['_CASEDECIDED']._serialized_end=411
+  _globals['_CASECLOSED']._serialized_start=414
+  _globals['_CASECLOSED']._serialized_end=560
+  _globals['_CASETRANSFERRED']._serialized_start=562
+  _globals['_CASETRANSFERRED']._serialized_end=651
+  _globals['_DECISIONPUBLICITY']._serialized_start=653
+  _globals['_DECISIONPUBLICITY']._serialized_end=710
+  _globals['_DEADLINEEVENT']._serialized_start=712
+  _globals['_DEADLINEEVENT']._serialized_end=838
 # @@protoc_insertion_point(module_scope)

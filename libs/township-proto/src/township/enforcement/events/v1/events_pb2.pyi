@@ -32,6 +32,7 @@ class ComplaintEvent(_message.Message):
     CHANNEL_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     BY_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
     complaint_id: _builtins.str
     service_code: _builtins.str
     channel: _builtins.str
@@ -39,6 +40,8 @@ class ComplaintEvent(_message.Message):
     reason: _builtins.str
     """for rejections"""
     by: _builtins.str
+    case_id: _builtins.str
+    """on acceptance: the clue opened"""
     def __init__(
         self,
         *,
@@ -47,10 +50,11 @@ class ComplaintEvent(_message.Message):
         channel: _builtins.str = ...,
         reason: _builtins.str = ...,
         by: _builtins.str = ...,
+        case_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["by", b"by", "channel", b"channel", "complaint_id", b"complaint_id", "reason", b"reason", "service_code", b"service_code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["by", b"by", "case_id", b"case_id", "channel", b"channel", "complaint_id", b"complaint_id", "reason", b"reason", "service_code", b"service_code"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -139,9 +143,14 @@ class CaseClosed(_message.Message):
     OFFICERS_FIELD_NUMBER: _builtins.int
     WITHIN_DEADLINE_FIELD_NUMBER: _builtins.int
     DEPARTMENTS_FIELD_NUMBER: _builtins.int
+    CASE_NO_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     item_code: _builtins.str
     within_deadline: _builtins.bool
+    case_no: _builtins.str
+    outcome: _builtins.str
+    """penalty | no_penalty | dropped | transferred"""
     @_builtins.property
     def officers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -154,10 +163,12 @@ class CaseClosed(_message.Message):
         officers: _abc.Iterable[_builtins.str] | None = ...,
         within_deadline: _builtins.bool = ...,
         departments: _abc.Iterable[_builtins.str] | None = ...,
+        case_no: _builtins.str = ...,
+        outcome: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "departments", b"departments", "item_code", b"item_code", "officers", b"officers", "within_deadline", b"within_deadline"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "case_no", b"case_no", "departments", b"departments", "item_code", b"item_code", "officers", b"officers", "outcome", b"outcome", "within_deadline", b"within_deadline"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -229,12 +240,18 @@ class DeadlineEvent(_message.Message):
     LIMIT_KIND_FIELD_NUMBER: _builtins.int
     DUE_DATE_FIELD_NUMBER: _builtins.int
     OFFICERS_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    DEPARTMENTS_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     limit_kind: _builtins.str
     """decision_90_days | service_7_days | publication | hearing | transfer_*"""
     due_date: _builtins.str
+    subject: _builtins.str
+    """case | complaint (case_id then holds the complaint id)"""
     @_builtins.property
     def officers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def departments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -242,10 +259,12 @@ class DeadlineEvent(_message.Message):
         limit_kind: _builtins.str = ...,
         due_date: _builtins.str = ...,
         officers: _abc.Iterable[_builtins.str] | None = ...,
+        subject: _builtins.str = ...,
+        departments: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "due_date", b"due_date", "limit_kind", b"limit_kind", "officers", b"officers"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "departments", b"departments", "due_date", b"due_date", "limit_kind", b"limit_kind", "officers", b"officers", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

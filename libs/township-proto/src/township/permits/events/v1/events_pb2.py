@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'township/permits/events/v1/events.proto\x12\x1atownship.permits.events.v1\"\xb0\x01\n\x14\x41pplicationSubmitted\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x14\n\x0creceipt_code\x18\x02 \x01(\t\x12\x11\n\titem_code\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\x0e\n\x06\x62undle\x18\x05 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x06 \x01(\t\x12\x0f\n\x07village\x18\x07 \x01(\t\x12\x11\n\tintake_by\x18\x08 \x01(\t\"\x82\x01\n\x1e\x41pplicationCorrectionRequested\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x19\n\x11missing_materials\x18\x03 \x03(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\n\n\x02\x62y\x18\x05 \x01(\t\"\xa7\x01\n\x13\x41pplicationAccepted\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\n\n\x02\x62y\x18\x04 \x01(\t\x12\x19\n\x11promised_due_date\x18\x05 \x01(\t\x12\x1a\n\x12statutory_due_date\x18\x06 \x01(\t\x12\x0e\n\x06\x64\x65\x65med\x18\x07 \x01(\x08\"s\n\x16\x41pplicationNotAccepted\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\n\n\x02\x62y\x18\x05 \x01(\t\"\x81\x01\n\x12\x41pplicationDecided\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x10\n\x08\x64\x65\x63ision\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\n\n\x02\x62y\x18\x06 \x01(\t\"J\n\x11\x41pplicationIssued\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\n\n\x02\x62y\x18\x03 \x01(\t\"\xf9\x01\n\x11\x41pplicationClosed\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x14\n\x0creceipt_code\x18\x02 \x01(\t\x12\x11\n\titem_code\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\x11\n\tintake_by\x18\x05 \x01(\t\x12\x11\n\tclosed_by\x18\x06 \x01(\t\x12\x1d\n\x15within_promised_limit\x18\x07 \x01(\x08\x12\x1e\n\x16within_statutory_limit\x18\x08 \x01(\x08\x12\x19\n\x11working_days_used\x18\t \x01(\x05\x12\x0f\n\x07outcome\x18\n \x01(\t\"\xae\x01\n\x0fRatingSubmitted\x12\x11\n\trating_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61pplication_id\x18\x02 \x01(\t\x12\x14\n\x0creceipt_code\x18\x03 \x01(\t\x12\r\n\x05level\x18\x04 \x01(\x05\x12\x0f\n\x07\x63hannel\x18\x05 \x01(\t\x12\x13\n\x0bresponsible\x18\x06 \x01(\t\x12\x12\n\ndepartment\x18\x07 \x01(\t\x12\x11\n\tfollow_up\x18\x08 \x01(\x08\"\x81\x01\n\x13RectificationOpened\x12\x18\n\x10rectification_id\x18\x01 \x01(\t\x12\x11\n\trating_id\x18\x02 \x01(\t\x12\x16\n\x0e\x61pplication_id\x18\x03 \x01(\t\x12\x13\n\x0bresponsible\x18\x04 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x05 \x01(\t\"U\n\x13RectificationClosed\x12\x18\n\x10rectification_id\x18\x01 \x01(\t\x12\x0f\n\x07outcome\x18\x02 \x01(\t\x12\x13\n\x0bresponsible\x18\x03 \x01(\t\"W\n\x14RectificationOverdue\x12\x18\n\x10rectification_id\x18\x01 \x01(\t\x12\x13\n\x0bresponsible\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\"\xa9\x01\n\rDeadlineEvent\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x12\n\nlimit_kind\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\x12\x1e\n\x16remaining_working_days\x18\x04 \x01(\x05\x12\x13\n\x0bresponsible\x18\x05 \x01(\t\x12\x12\n\ndepartment\x18\x06 \x01(\t\x12\x11\n\titem_code\x18\x07 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'township/permits/events/v1/events.proto\x12\x1atownship.permits.events.v1\"\xb0\x01\n\x14\x41pplicationSubmitted\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x14\n\x0creceipt_code\x18\x02 \x01(\t\x12\x11\n\titem_code\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\x0e\n\x06\x62undle\x18\x05 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x06 \x01(\t\x12\x0f\n\x07village\x18\x07 \x01(\t\x12\x11\n\tintake_by\x18\x08 \x01(\t\"\x82\x01\n\x1e\x41pplicationCorrectionRequested\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x19\n\x11missing_materials\x18\x03 \x03(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\n\n\x02\x62y\x18\x05 \x01(\t\"O\n\x16\x41pplicationResubmitted\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\n\n\x02\x62y\x18\x03 \x01(\t\"\xa7\x01\n\x13\x41pplicationAccepted\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\n\n\x02\x62y\x18\x04 \x01(\t\x12\x19\n\x11promised_due_date\x18\x05 \x01(\t\x12\x1a\n\x12statutory_due_date\x18\x06 \x01(\t\x12\x0e\n\x06\x64\x65\x65med\x18\x07 \x01(\x08\"s\n\x16\x41pplicationNotAccepted\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\n\n\x02\x62y\x18\x05 \x01(\t\"\x81\x01\n\x12\x41pplicationDecided\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x10\n\x08\x64\x65\x63ision\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\n\n\x02\x62y\x18\x06 \x01(\t\"J\n\x11\x41pplicationIssued\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\n\n\x02\x62y\x18\x03 \x01(\t\"\xf9\x01\n\x11\x41pplicationClosed\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x14\n\x0creceipt_code\x18\x02 \x01(\t\x12\x11\n\titem_code\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\x12\x11\n\tintake_by\x18\x05 \x01(\t\x12\x11\n\tclosed_by\x18\x06 \x01(\t\x12\x1d\n\x15within_promised_limit\x18\x07 \x01(\x08\x12\x1e\n\x16within_statutory_limit\x18\x08 \x01(\x08\x12\x19\n\x11working_days_used\x18\t \x01(\x05\x12\x0f\n\x07outcome\x18\n \x01(\t\"\xdc\x01\n\x0fRatingSubmitted\x12\x11\n\trating_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61pplication_id\x18\x02 \x01(\t\x12\x14\n\x0creceipt_code\x18\x03 \x01(\t\x12\r\n\x05level\x18\x04 \x01(\x05\x12\x0f\n\x07\x63hannel\x18\x05 \x01(\t\x12\x13\n\x0bresponsible\x18\x06 \x01(\t\x12\x12\n\ndepartment\x18\x07 \x01(\t\x12\x11\n\tfollow_up\x18\x08 \x01(\x08\x12\x17\n\x0f\x61pplication_ids\x18\t \x03(\t\x12\x13\n\x0b\x64\x65partments\x18\n \x03(\t\"\x81\x01\n\x13RectificationOpened\x12\x18\n\x10rectification_id\x18\x01 \x01(\t\x12\x11\n\trating_id\x18\x02 \x01(\t\x12\x16\n\x0e\x61pplication_id\x18\x03 \x01(\t\x12\x13\n\x0bresponsible\x18\x04 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x05 \x01(\t\"U\n\x13RectificationClosed\x12\x18\n\x10rectification_id\x18\x01 \x01(\t\x12\x0f\n\x07outcome\x18\x02 \x01(\t\x12\x13\n\x0bresponsible\x18\x03 \x01(\t\"W\n\x14RectificationOverdue\x12\x18\n\x10rectification_id\x18\x01 \x01(\t\x12\x13\n\x0bresponsible\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\"\xa9\x01\n\rDeadlineEvent\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x12\n\nlimit_kind\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\x12\x1e\n\x16remaining_working_days\x18\x04 \x01(\x05\x12\x13\n\x0bresponsible\x18\x05 \x01(\t\x12\x12\n\ndepartment\x18\x06 \x01(\t\x12\x11\n\titem_code\x18\x07 \x01(\t\"e\n\x18\x41pplicationReviewStarted\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\n\n\x02\x62y\x18\x04 \x01(\t\"q\n\x14\x41pplicationSuspended\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\n\n\x02\x62y\x18\x05 \x01(\t\"\x96\x01\n\x12\x41pplicationResumed\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\n\n\x02\x62y\x18\x04 \x01(\t\x12\x19\n\x11promised_due_date\x18\x05 \x01(\t\x12\x1a\n\x12statutory_due_date\x18\x06 \x01(\t\"\x9a\x01\n\x13\x41pplicationExtended\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\titem_code\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x0c\n\x04\x64\x61ys\x18\x04 \x01(\x05\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\n\n\x02\x62y\x18\x06 \x01(\t\x12\x1a\n\x12statutory_due_date\x18\x07 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,24 +35,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_APPLICATIONSUBMITTED']._serialized_end=248
   _globals['_APPLICATIONCORRECTIONREQUESTED']._serialized_start=251
   _globals['_APPLICATIONCORRECTIONREQUESTED']._serialized_end=381
-  _globals['_APPLICATIONACCEPTED']._serialized_start=384
-  _globals['_APPLICATIONACCEPTED']._serialized_end=551
-  _globals['_APPLICATIONNOTACCEPTED']._serialized_start=553
-  _globals['_APPLICATIONNOTACCEPTED']._serialized_end=668
-  _globals['_APPLICATIONDECIDED']._serialized_start=671
-  _globals['_APPLICATIONDECIDED']._serialized_end=800
-  _globals['_APPLICATIONISSUED']._serialized_start=802
-  _globals['_APPLICATIONISSUED']._serialized_end=876
-  _globals['_APPLICATIONCLOSED']._serialized_start=879
-  _globals['_APPLICATIONCLOSED']._serialized_end=1128
-  _globals['_RATINGSUBMITTED']._serialized_start=1131
-  _globals['_RATINGSUBMITTED']._serialized_end=1305
-  _globals['_RECTIFICATIONOPENED']._serialized_start=1308
-  _globals['_RECTIFICATIONOPENED']._serialized_end=1437
-  _globals['_RECTIFICATIONCLOSED']._serialized_start=1439
-  _globals['_RECTIFICATIONCLOSED']._serialized_end=1524
-  _globals['_RECTIFICATIONOVERDUE']._serialized_start=1526
-  _globals['_RECTIFICATIONOVERDUE']._serialized_end=1613
-  _globals['_DEADLINEEVENT']._serialized_start=1616
-  _globals['_DEADLINEEVENT']._serialized_end=1785
+  _globals['_APPLICATIONRESUBMITTED']._serialized_start=383
+  _globals['_APPLICATIONRESUBMITTED']._serialized_end=462
+  _globals['_APPLICATIONACCEPTED']._serialized_start=465
+  _globals['_APPLICATIONACCEPTED']._serialized_end=632
+  _globals['_APPLICATIONNOTACCEPTED']._serialized_start=634
+  _globals['_APPLICATIONNOTACCEPTED']._serialized_end=749
+  _globals['_APPLICATIONDECIDED']._serialized_start=752
+  _globals['_APPLICATIONDECIDED']._serialized_end=881
+  _globals['_APPLICATIONISSUED']._serialized_start=883
+  _globals['_APPLICATIONISSUED']._serialized_end=957
+  _globals['_APPLICATIONCLOSED']._serialized_start=960
+  _globals['_APPLICATIONCLOSED']._serialized_end=1209
+  _globals['_RATINGSUBMITTED']._serialized_start=1212
+  _globals['_RATINGSUBMITTED']._serialized_end=1432
+  _globals['_RECTIFICATIONOPENED']._serialized_start=1435
+  _globals['_RECTIFICATIONOPENED']._serialized_end=1564
+  _globals['_RECTIFICATIONCLOSED']._serialized_start=1566
+  _globals['_RECTIFICATIONCLOSED']._serialized_end=1651
+  _globals['_RECTIFICATIONOVERDUE']._serialized_start=1653
+  _globals['_RECTIFICATIONOVERDUE']._serialized_end=1740
+  _globals['_DEADLINEEVENT']._serialized_start=1743
+  _globals['_DEADLINEEVENT']._serialized_end=1912
+  _globals['_APPLICATIONREVIEWSTARTED']._serialized_start=1914
+  _globals['_APPLICATIONREVIEWSTARTED']._serialized_end=2015
+  _globals['_APPLICATIONSUSPENDED']._serialized_start=2017
+  _globals['_APPLICATIONSUSPENDED']._serialized_end=2130
+  _globals['_APPLICATIONRESUMED']._serialized_start=2133
+  _globals['_APPLICATIONRESUMED']._serialized_end=2283
+  _globals['_APPLICATIONEXTENDED']._serialized_start=2286
+  _globals['_APPLICATIONEXTENDED']._serialized_end=2440
 # @@protoc_insertion_point(module_scope)

@@ -100,9 +100,37 @@ class ApplicationCorrectionRequested(_message.Message):
 Global___ApplicationCorrectionRequested: _TypeAlias = ApplicationCorrectionRequested  # noqa: Y015
 
 @_typing.final
-class ApplicationAccepted(_message.Message):
-    """permits.application.accepted.v1"""
+class ApplicationResubmitted(_message.Message):
+    """permits.application.accepted.v1
+    permits.application.resubmitted.v1 — the applicant handed in the missing materials; the
+    clock runs again.
+    """
 
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    item_code: _builtins.str
+    by: _builtins.str
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "by", b"by", "item_code", b"item_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplicationResubmitted: _TypeAlias = ApplicationResubmitted  # noqa: Y015
+
+@_typing.final
+class ApplicationAccepted(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     APPLICATION_ID_FIELD_NUMBER: _builtins.int
@@ -299,6 +327,8 @@ class RatingSubmitted(_message.Message):
     RESPONSIBLE_FIELD_NUMBER: _builtins.int
     DEPARTMENT_FIELD_NUMBER: _builtins.int
     FOLLOW_UP_FIELD_NUMBER: _builtins.int
+    APPLICATION_IDS_FIELD_NUMBER: _builtins.int
+    DEPARTMENTS_FIELD_NUMBER: _builtins.int
     rating_id: _builtins.str
     application_id: _builtins.str
     receipt_code: _builtins.str
@@ -310,6 +340,12 @@ class RatingSubmitted(_message.Message):
     department: _builtins.str
     follow_up: _builtins.bool
     """rating after a rectification"""
+    @_builtins.property
+    def application_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Every application of the rated intake (a bundle has several) and their departments."""
+
+    @_builtins.property
+    def departments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -321,10 +357,12 @@ class RatingSubmitted(_message.Message):
         responsible: _builtins.str = ...,
         department: _builtins.str = ...,
         follow_up: _builtins.bool = ...,
+        application_ids: _abc.Iterable[_builtins.str] | None = ...,
+        departments: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "channel", b"channel", "department", b"department", "follow_up", b"follow_up", "level", b"level", "rating_id", b"rating_id", "receipt_code", b"receipt_code", "responsible", b"responsible"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "application_ids", b"application_ids", "channel", b"channel", "department", b"department", "departments", b"departments", "follow_up", b"follow_up", "level", b"level", "rating_id", b"rating_id", "receipt_code", b"receipt_code", "responsible", b"responsible"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -457,3 +495,141 @@ class DeadlineEvent(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeadlineEvent: _TypeAlias = DeadlineEvent  # noqa: Y015
+
+@_typing.final
+class ApplicationReviewStarted(_message.Message):
+    """permits.application.review_started.v1 — the competent department took the file."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    item_code: _builtins.str
+    department: _builtins.str
+    by: _builtins.str
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        department: _builtins.str = ...,
+        by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "by", b"by", "department", b"department", "item_code", b"item_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplicationReviewStarted: _TypeAlias = ApplicationReviewStarted  # noqa: Y015
+
+@_typing.final
+class ApplicationSuspended(_message.Message):
+    """permits.application.suspended.v1 — 中止: the clock pauses."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    item_code: _builtins.str
+    department: _builtins.str
+    reason: _builtins.str
+    by: _builtins.str
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        department: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "by", b"by", "department", b"department", "item_code", b"item_code", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplicationSuspended: _TypeAlias = ApplicationSuspended  # noqa: Y015
+
+@_typing.final
+class ApplicationResumed(_message.Message):
+    """permits.application.resumed.v1 — the clock runs again; due dates move by the pause."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    PROMISED_DUE_DATE_FIELD_NUMBER: _builtins.int
+    STATUTORY_DUE_DATE_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    item_code: _builtins.str
+    department: _builtins.str
+    by: _builtins.str
+    promised_due_date: _builtins.str
+    statutory_due_date: _builtins.str
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        department: _builtins.str = ...,
+        by: _builtins.str = ...,
+        promised_due_date: _builtins.str = ...,
+        statutory_due_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "by", b"by", "department", b"department", "item_code", b"item_code", "promised_due_date", b"promised_due_date", "statutory_due_date", b"statutory_due_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplicationResumed: _TypeAlias = ApplicationResumed  # noqa: Y015
+
+@_typing.final
+class ApplicationExtended(_message.Message):
+    """permits.application.extended.v1 — 延期: the statutory limit lengthened with approval."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    ITEM_CODE_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    STATUTORY_DUE_DATE_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    item_code: _builtins.str
+    department: _builtins.str
+    days: _builtins.int
+    reason: _builtins.str
+    by: _builtins.str
+    statutory_due_date: _builtins.str
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        item_code: _builtins.str = ...,
+        department: _builtins.str = ...,
+        days: _builtins.int = ...,
+        reason: _builtins.str = ...,
+        by: _builtins.str = ...,
+        statutory_due_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "by", b"by", "days", b"days", "department", b"department", "item_code", b"item_code", "reason", b"reason", "statutory_due_date", b"statutory_due_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplicationExtended: _TypeAlias = ApplicationExtended  # noqa: Y015

@@ -1,0 +1,373 @@
+"""The case (案件) procedure of the Administrative Penalty Law (行政处罚法, 2021), as pure rules.
+
+States and the steps between them are one explicit table (:data:`TRANSITIONS`); the rules a
+step must satisfy (entrusted item valid that day, two certified officers, recusal, the
+discretion band, the hearing window, transfer to criminal justice) are small functions that
+raise domain errors naming the field and the rule. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from township_platform.errors import Conflict, InvalidArgument, PermissionDenied
+
+CLUE = "CLUE"
+VERIFYING = "VERIFYING"
+FILED = "FILED"
+DROPPED = "DROPPED"
+INVESTIGATING = "INVESTIGATING"
+LEGAL_REVIEW = "LEGAL_REVIEW"
+NOTICE_GIVEN = "NOTICE_GIVEN"
+HEARING_REQUESTED = "HEARING_REQUESTED"
+HEARING = "HEARING"
+DECIDED = "DECIDED"
+SERVED = "SERVED"
+EXECUTING = "EXECUTING"
+CLOSED = "CLOSED"
+TRANSFERRED = "TRANSFERRED"
+
+FINAL = frozenset({DROPPED, CLOSED})
+BEFORE_DECISION = (FILED, INVESTIGATING, LEGAL_REVIEW, NOTICE_GIVEN, HEARING_REQUESTED, HEARING)
+OPEN_STATES = frozenset(
+    {CLUE, VERIFYING, *BEFORE_DECISION, DECIDED, SERVED, EXECUTING, TRANSFERRED}
+)
+
+MARKET_SUPERVISION = "market-supervision"
+HEARING_WINDOW_DAYS = 5
+"""A party may ask for a hearing within 5 days of the notice (第六十四条)."""
+DECISION_LIMIT_DAYS = 90
+"""A decision within 90 days of filing (第六十条), unless an extension is approved."""
+SERVICE_LIMIT_DAYS = 7
+"""The decision is served within 7 days (第六十一条)."""
+PUBLICATION_WORKING_DAYS = 7
+"""Decisions with social impact are published within 7 working days (第四十八条)."""
+RETRACTION_DAYS = 3
+"""A published decision that is revoked is withdrawn within 3 days (第四十八条)."""
+PAYMENT_DAYS = 15
+"""A fine is paid within 15 days of service (第六十七条)."""
+SURCHARGE_RATE = Decimal("0.03")
+"""Late payment: 3% of the fine per day, never more than the fine (第七十二条)."""
+
+OFFICER = "officer"
+HEAD = "township_admin"
+REVIEWER = "legal_reviewer"
+
+# action → (states it may start from, state it leads to (None: unchanged), roles allowed)
+TRANSITIONS: dict[str, tuple[frozenset[str], str | None, tuple[str, ...]]] = {
+    "verify": (frozenset({CLUE}), VERIFYING, (OFFICER,)),
+    "file": (frozenset({VERIFYING}), FILED, (OFFICER, HEAD)),
+    "drop": (frozenset({CLUE, VERIFYING}), DROPPED, (OFFICER, HEAD)),
+    "investigate": (frozenset({FILED, INVESTIGATING}), INVESTIGATING, (OFFICER,)),
+    "submit_review": (frozenset({INVESTIGATING}), LEGAL_REVIEW, (OFFICER,)),
+    "review": (frozenset({LEGAL_REVIEW}), None, (REVIEWER,)),
+    "notice": (frozenset({LEGAL_REVIEW}), NOTICE_GIVEN, (OFFICER,)),
+    "statement": (frozenset({NOTICE_GIVEN, HEARING_REQUESTED, HEARING}), None, (OFFICER,)),
+    "request_hearing": (frozenset({NOTICE_GIVEN}), HEARING_REQUESTED, (OFFICER,)),
+    "hearing": (frozenset({HEARING_REQUESTED}), HEARING, (OFFICER, HEAD)),
+    "decide": (frozenset({NOTICE_GIVEN, HEARING}), DECIDED, (HEAD,)),
+    "serve": (frozenset({DECIDED}), SERVED, (OFFICER,)),
+    "pay": (frozenset({SERVED, EXECUTING}), EXECUTING, (OFFICER,)),
+    "close": (frozenset({SERVED, EXECUTING, TRANSFERRED}), CLOSED, (OFFICER, HEAD)),
+    "publish": (frozenset({DECIDED, SERVED, EXECUTING, CLOSED}), None, (OFFICER, HEAD)),
+    "retract": (frozenset({DECIDED, SERVED, EXECUTING, CLOSED}), None, (OFFICER, HEAD)),
+    "revoke": (frozenset({DECIDED, SERVED, EXECUTING, CLOSED}), None, (HEAD,)),
+    "extend": (frozenset(BEFORE_DECISION), None, (HEAD,)),
+    "recuse": (frozenset(OPEN_STATES), None, (OFFICER, HEAD)),
+    "add_departments": (frozenset(OPEN_STATES), None, (OFFICER, HEAD)),
+    "transfer": (frozenset({*BEFORE_DECISION, TRANSFERRED}), None, (OFFICER, HEAD)),
+}
+
+NEEDS_CERTIFICATE = frozenset(
+    {"verify", "investigate", "submit_review", "notice", "serve", "hearing", "pay"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """One discretion band (裁量基准): a fine range in yuan and other penalties."""
+
+    level: str
+    min_fine: Decimal
+    max_fine: Decimal
+    other_penalties: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Band:
+        """From the catalogue's stored form."""
+        return cls(
+            level=str(data["level"]),
+            min_fine=Decimal(str(data["min_fine"])),
+            max_fine=Decimal(str(data["max_fine"])),
+            other_penalties=tuple(data.get("other_penalties", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """What the rules need to know of an enforcement item."""
+
+    code: str
+    name: str
+    category: str
+    department: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntrustmentFacts:
+    """One entrustment (委托) of an item to the township."""
+
+    document_no: str
+    valid_from: dt.date
+    valid_to: dt.date
+
+
+def check_item_actionable(
+    code: str,
+    item: ItemFacts | None,
+    entrustments: Sequence[EntrustmentFacts],
+    departments: Iterable[str],
+    today: dt.date,
+) -> EntrustmentFacts | None:
+    """The entrustment that lets the town act on ``code`` today (None for its own items).
+
+    Statutory township items need none; market supervision items belong to the stationed
+    market supervision office, so the town acts on them only jointly with it; entrusted
+    items need an entrustment in force today. Otherwise InvalidArgument naming item and why.
+    """
+    if item is None:
+        raise InvalidArgument(
+            f"enforcement item {code} is not in the catalogue",
+            type="unknown-item",
+            field="item_code",
+            rule="catalogued item",
+        )
+    label = f"{item.code} ({item.name})"
+    if item.category == "statutory_township":
+        return None
+    if item.category == "market_supervision":
+        if MARKET_SUPERVISION not in set(departments):
+            raise InvalidArgument(
+                f"item {label} belongs to the stationed market supervision office: "
+                f"include the department {MARKET_SUPERVISION!r} (joint enforcement)",
+                type="market-supervision-required",
+                field="departments",
+                rule="market supervision items are joint with market-supervision",
+            )
+        return None
+    valid = [e for e in entrustments if e.valid_from <= today <= e.valid_to]
+    if valid:
+        return valid[0]
+    if entrustments:
+        last = max(entrustments, key=lambda e: e.valid_to)
+        when = (
+            f"expired on {last.valid_to}"
+            if last.valid_to < today
+            else f"is valid only from {last.valid_from}"
+        )
+        raise InvalidArgument(
+            f"item {label}: the entrustment to this township ({last.document_no}) {when}; "
+            f"no entrustment is valid on {today}",
+            type="entrustment-expired",
+            field="item_code",
+            rule="entrustment valid today",
+        )
+    raise InvalidArgument(
+        f"item {label} is not entrusted to this township by {item.department}",
+        type="item-not-entrusted",
+        field="item_code",
+        rule="entrusted to the township",
+    )
+
+
+def check_transition(action: str, state: str) -> str | None:
+    """The state ``action`` leads to from ``state``; Conflict when not allowed."""
+    allowed, target, _ = TRANSITIONS[action]
+    if state not in allowed:
+        if state == TRANSFERRED:
+            raise Conflict(
+                f"the case was transferred to criminal justice (行刑衔接): {action} is not "
+                "allowed while the transfer runs",
+                type="case-transferred",
+            )
+        raise Conflict(f"a case in state {state} cannot {action}", type="invalid-state")
+    return target
+
+
+def check_actor(
+    action: str,
+    roles: Sequence[str],
+    certificate: str | None,
+    sub: str,
+    recused: Iterable[str],
+) -> None:
+    """The caller holds a role for ``action``, has a certificate where needed, is not recused."""
+    _, _, allowed = TRANSITIONS[action]
+    if not any(r in roles for r in allowed):
+        raise PermissionDenied(
+            f"{action} needs one of the roles: {', '.join(allowed)}", type="role-required"
+        )
+    if sub in set(recused):
+        raise PermissionDenied(
+            f"officer {sub} declared a conflict with a party and cannot act on this case",
+            type="recused",
+        )
+    if action in NEEDS_CERTIFICATE and OFFICER in roles and not certificate:
+        raise PermissionDenied(
+            f"{action} needs a certified enforcement officer (执法证)", type="certificate-required"
+        )
+
+
+def check_officers(
+    officers: Sequence[str],
+    certified: Iterable[str],
+    recused: Iterable[str],
+    actor: str | None = None,
+) -> list[str]:
+    """At least two distinct certified officers, none recused, the actor among them."""
+    team = list(dict.fromkeys(o.strip() for o in officers if o.strip()))
+    if len(team) < 2:
+        raise InvalidArgument(
+            "at least two certified enforcement officers are needed (两名以上执法人员)",
+            type="two-officers-required",
+            field="officers",
+            rule="at least two certified officers",
+        )
+    known = set(certified)
+    unknown = [o for o in team if o not in known]
+    if unknown:
+        raise InvalidArgument(
+            f"not known as certified officers of this township: {', '.join(unknown)}",
+            type="officer-not-certified",
+            field="officers",
+            rule="at least two certified officers",
+        )
+    barred = [o for o in team if o in set(recused)]
+    if barred:
+        raise InvalidArgument(
+            f"officers who declared a conflict cannot act on this case: {', '.join(barred)}",
+            type="recused",
+            field="officers",
+            rule="no recused officer",
+        )
+    if actor is not None and actor not in team:
+        raise InvalidArgument(
+            "the officer recording this step must be one of the officers",
+            field="officers",
+            rule="actor among the officers",
+        )
+    return team
+
+
+def parse_money(value: str, field: str) -> Decimal:
+    """A non-negative amount in yuan with at most two decimals."""
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, ValueError):
+        raise InvalidArgument(
+            f"{field} must be an amount in yuan such as 200.00", field=field, rule="decimal"
+        ) from None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise InvalidArgument(
+            f"{field} must be a non-negative amount with at most two decimals",
+            field=field,
+            rule="decimal",
+        )
+    return amount.quantize(Decimal("0.01"))
+
+
+def check_fine_in_band(bands: Sequence[Band], level: str, fine: Decimal) -> Band:
+    """The band ``fine`` falls in (``level``'s band when given); InvalidArgument outside."""
+    candidates = [b for b in bands if b.level == level] if level else list(bands)
+    if level and not candidates:
+        raise InvalidArgument(
+            f"the item has no {level!r} discretion band "
+            f"(bands: {', '.join(b.level for b in bands)})",
+            field="band",
+            rule="band of the item",
+        )
+    for band in candidates:
+        if band.min_fine <= fine <= band.max_fine:
+            return band
+    ranges = "; ".join(f"{b.level} {b.min_fine}–{b.max_fine}" for b in candidates)
+    raise InvalidArgument(
+        f"a fine of {fine} yuan is outside the item's discretion band ({ranges})",
+        type="outside-discretion-band",
+        field="fine",
+        rule="within the discretion band",
+    )
+
+
+def check_other_penalties(band: Band, penalties: Sequence[str]) -> None:
+    """Other penalties must be those the band allows."""
+    extra = [p for p in penalties if p not in band.other_penalties]
+    if extra:
+        raise InvalidArgument(
+            f"the {band.level} band does not provide for: {', '.join(extra)}",
+            field="other_penalties",
+            rule="within the discretion band",
+        )
+
+
+def hearing_window_open(notice_on: dt.date, today: dt.date) -> bool:
+    """True while the party may still ask for a hearing."""
+    return today <= notice_on + dt.timedelta(days=HEARING_WINDOW_DAYS)
+
+
+def check_may_decide(
+    state: str, notice_on: dt.date | None, hearing_waived: bool, today: dt.date
+) -> None:
+    """After a notice, decide only once the party waived a hearing or the window passed."""
+    if state == NOTICE_GIVEN and notice_on is not None and not hearing_waived:
+        if hearing_window_open(notice_on, today):
+            raise Conflict(
+                "the party may still ask for a hearing until "
+                f"{notice_on + dt.timedelta(days=HEARING_WINDOW_DAYS)} (or waive it in a "
+                "statement)",
+                type="hearing-window-open",
+            )
+
+
+def decision_due(filed_on: dt.date, extensions: Sequence[int]) -> dt.date:
+    """Last day for the decision: 90 natural days after filing plus approved extensions."""
+    return filed_on + dt.timedelta(days=DECISION_LIMIT_DAYS + sum(extensions))
+
+
+def late_surcharge(fine: Decimal, served_on: dt.date, today: dt.date) -> Decimal:
+    """3% of the fine per day late after the 15 days to pay, capped at the fine itself."""
+    late_days = (today - (served_on + dt.timedelta(days=PAYMENT_DAYS))).days
+    if late_days <= 0:
+        return Decimal("0.00")
+    surcharge = (fine * SURCHARGE_RATE * late_days).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return min(surcharge, fine)
+
+
+def check_can_close(
+    state: str,
+    decision_kind: str,
+    fine: Decimal,
+    paid: Decimal,
+    surcharge: Decimal,
+    transfer_stage: str,
+    revoked: bool = False,
+) -> str:
+    """The outcome a close records; Conflict while something is still owed or running."""
+    if revoked:
+        return "revoked"
+    if state == TRANSFERRED:
+        if transfer_stage != "accepted":
+            raise Conflict(
+                "a transferred case closes only once the police accepted it",
+                type="transfer-pending",
+            )
+        return "transferred"
+    if decision_kind == "penalty" and paid < fine + surcharge:
+        raise Conflict(
+            f"the fine is not fully paid: {paid} of {fine + surcharge} yuan",
+            type="fine-unpaid",
+        )
+    return decision_kind

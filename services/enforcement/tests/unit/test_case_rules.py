@@ -1,0 +1,210 @@
+"""Pure rules of the case procedure: entrustment, officers, bands, hearing, surcharge, clocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from township_enforcement.domain import cases as rules
+from township_enforcement.domain import transfers
+from township_enforcement.domain.calendar import CalendarYearUnknown, WorkCalendar
+from township_enforcement.domain.deadlines import CaseClocks, case_limits
+from township_platform.errors import Conflict, InvalidArgument, PermissionDenied
+
+TODAY = dt.date(2026, 11, 27)
+ENTRUSTED = rules.ItemFacts("ZF-ZR-0001", "非法占地", "entrusted", "natural-resources")
+VALID = rules.EntrustmentFacts("旬政发〔2023〕12号", dt.date(2023, 9, 1), dt.date(2028, 8, 31))
+LAPSED = rules.EntrustmentFacts("旬政办函〔2023〕21号", dt.date(2023, 3, 15), dt.date(2023, 8, 31))
+BANDS = [
+    rules.Band("minor", Decimal("0"), Decimal("600"), ("order_stop",)),
+    rules.Band("general", Decimal("601"), Decimal("1400"), ("order_stop",)),
+    rules.Band("serious", Decimal("1401"), Decimal("2000"), ("order_stop",)),
+]
+
+
+def test_entrusted_item_valid_today_is_actionable() -> None:
+    assert rules.check_item_actionable("ZF-ZR-0001", ENTRUSTED, [LAPSED, VALID], [], TODAY) == VALID
+
+
+def test_lapsed_entrustment_is_refused_naming_item_and_date() -> None:
+    with pytest.raises(InvalidArgument) as e:
+        rules.check_item_actionable("ZF-ZR-0001", ENTRUSTED, [LAPSED], [], TODAY)
+    assert e.value.type == "entrustment-expired"
+    assert "ZF-ZR-0001" in e.value.message and "2023-08-31" in e.value.message
+    assert e.value.field == "item_code"
+
+
+def test_entrustment_not_yet_valid_is_refused() -> None:
+    future = rules.EntrustmentFacts("x", dt.date(2027, 1, 1), dt.date(2028, 1, 1))
+    with pytest.raises(InvalidArgument, match="valid only from 2027-01-01"):
+        rules.check_item_actionable("ZF-ZR-0001", ENTRUSTED, [future], [], TODAY)
+
+
+def test_never_entrusted_and_unknown_items_are_refused() -> None:
+    with pytest.raises(InvalidArgument) as e:
+        rules.check_item_actionable("ZF-ZR-0001", ENTRUSTED, [], [], TODAY)
+    assert e.value.type == "item-not-entrusted"
+    with pytest.raises(InvalidArgument) as u:
+        rules.check_item_actionable("ZF-XX-9999", None, [], [], TODAY)
+    assert u.value.type == "unknown-item"
+
+
+def test_statutory_items_need_no_entrustment_market_items_need_the_office() -> None:
+    own = rules.ItemFacts("ZF-XZ-0001", "x", "statutory_township", "township")
+    assert rules.check_item_actionable("ZF-XZ-0001", own, [], [], TODAY) is None
+    market = rules.ItemFacts("ZF-SC-0001", "x", "market_supervision", "market-supervision")
+    with pytest.raises(InvalidArgument) as e:
+        rules.check_item_actionable("ZF-SC-0001", market, [], [], TODAY)
+    assert e.value.type == "market-supervision-required"
+    assert (
+        rules.check_item_actionable("ZF-SC-0001", market, [], ["market-supervision"], TODAY) is None
+    )
+
+
+def test_two_distinct_certified_officers_not_recused() -> None:
+    known = {"a": "1", "b": "2"}
+    assert rules.check_officers(["a", "b", "a"], known, [], "a") == ["a", "b"]
+    with pytest.raises(InvalidArgument, match="two"):
+        rules.check_officers(["a", "a"], known, [], None)
+    with pytest.raises(InvalidArgument) as e:
+        rules.check_officers(["a", "c"], known, [], None)
+    assert e.value.type == "officer-not-certified"
+    with pytest.raises(InvalidArgument) as r:
+        rules.check_officers(["a", "b"], known, ["b"], None)
+    assert r.value.type == "recused"
+    with pytest.raises(InvalidArgument, match="must be one of"):
+        rules.check_officers(["a", "b"], known, [], "z")
+
+
+def test_fine_within_band() -> None:
+    assert rules.check_fine_in_band(BANDS, "", Decimal("800")).level == "general"
+    assert rules.check_fine_in_band(BANDS, "minor", Decimal("600")).level == "minor"
+    with pytest.raises(InvalidArgument) as e:
+        rules.check_fine_in_band(BANDS, "", Decimal("2000.01"))
+    assert e.value.type == "outside-discretion-band"
+    with pytest.raises(InvalidArgument):
+        rules.check_fine_in_band(BANDS, "serious", Decimal("800"))
+    with pytest.raises(InvalidArgument, match="no 'x'"):
+        rules.check_fine_in_band(BANDS, "x", Decimal("800"))
+    with pytest.raises(InvalidArgument):
+        rules.check_other_penalties(BANDS[0], ["revoke_licence"])
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.001", "NaN"])
+def test_money_is_validated(value: str) -> None:
+    with pytest.raises(InvalidArgument):
+        rules.parse_money(value, "fine")
+
+
+def test_transitions_and_transferred_cases() -> None:
+    assert rules.check_transition("file", rules.VERIFYING) == rules.FILED
+    with pytest.raises(Conflict):
+        rules.check_transition("decide", rules.INVESTIGATING)
+    with pytest.raises(Conflict) as e:
+        rules.check_transition("decide", rules.TRANSFERRED)
+    assert e.value.type == "case-transferred"
+    with pytest.raises(Conflict):
+        rules.check_transition("pay", rules.TRANSFERRED)
+
+
+def test_actor_roles_certificate_and_recusal() -> None:
+    rules.check_actor("investigate", ("officer",), "61001", "a", [])
+    with pytest.raises(PermissionDenied):
+        rules.check_actor("investigate", ("officer",), None, "a", [])
+    with pytest.raises(PermissionDenied):
+        rules.check_actor("decide", ("officer",), "61001", "a", [])
+    with pytest.raises(PermissionDenied) as e:
+        rules.check_actor("verify", ("officer",), "61001", "a", ["a"])
+    assert e.value.type == "recused"
+
+
+def test_hearing_window_blocks_an_early_decision() -> None:
+    notice = dt.date(2026, 11, 20)
+    with pytest.raises(Conflict):
+        rules.check_may_decide(rules.NOTICE_GIVEN, notice, False, dt.date(2026, 11, 25))
+    rules.check_may_decide(rules.NOTICE_GIVEN, notice, False, dt.date(2026, 11, 26))
+    rules.check_may_decide(rules.NOTICE_GIVEN, notice, True, notice)
+
+
+def test_late_surcharge_is_three_percent_a_day_capped_at_the_fine() -> None:
+    served = dt.date(2026, 1, 1)
+    assert rules.late_surcharge(Decimal("1000"), served, dt.date(2026, 1, 16)) == 0
+    assert rules.late_surcharge(Decimal("1000"), served, dt.date(2026, 1, 18)) == Decimal("60.00")
+    assert rules.late_surcharge(Decimal("1000"), served, dt.date(2026, 6, 1)) == Decimal("1000")
+
+
+def test_close_needs_payment_or_an_accepted_transfer() -> None:
+    zero = Decimal("0")
+    with pytest.raises(Conflict):
+        rules.check_can_close(rules.EXECUTING, "penalty", Decimal("800"), zero, zero, "")
+    assert rules.check_can_close(rules.SERVED, "no_penalty", zero, zero, zero, "") == "no_penalty"
+    with pytest.raises(Conflict):
+        rules.check_can_close(rules.TRANSFERRED, "", zero, zero, zero, "declined")
+    assert (
+        rules.check_can_close(rules.TRANSFERRED, "", zero, zero, zero, "accepted") == "transferred"
+    )
+
+
+def test_transfer_steps_roles_and_clocks() -> None:
+    assert transfers.next_stage("propose", "", ("officer",), False) == "proposed"
+    with pytest.raises(PermissionDenied):
+        transfers.next_stage("head_decide", "proposed", ("officer",), True)
+    assert transfers.next_stage("head_decide", "proposed", ("township_admin",), False) == ""
+    assert transfers.next_stage("police_decide", "received", ("officer",), False) == "declined"
+    with pytest.raises(Conflict):
+        transfers.next_stage("send", "proposed", ("officer",), True)
+    start = dt.datetime(2026, 11, 27, 9, tzinfo=dt.UTC)
+    assert transfers.due("head_approved", start) == (
+        "transfer_sending",
+        start + dt.timedelta(hours=24),
+    )
+
+
+def test_case_limits_decision_service_publication() -> None:
+    cal = WorkCalendar()
+    filed = dt.date(2026, 8, 1)
+    now = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
+    limits = case_limits(CaseClocks(rules.INVESTIGATING, filed), cal, dt.date(2026, 10, 30), now)
+    assert limits[0].kind == "decision_90_days" and limits[0].due == "2026-10-30"
+    assert not limits[0].breached
+    late = case_limits(CaseClocks(rules.INVESTIGATING, filed), cal, dt.date(2026, 10, 31), now)
+    assert late[0].breached
+    extended = case_limits(CaseClocks(rules.INVESTIGATING, filed, (30,)), cal, TODAY, now)
+    assert extended[0].due == "2026-11-29" and not extended[0].breached
+    decided = CaseClocks(
+        rules.DECIDED, filed, decision_kind="penalty", decided_on=dt.date(2026, 9, 30)
+    )
+    kinds = {lim.kind: lim for lim in case_limits(decided, cal, dt.date(2026, 10, 8), now)}
+    assert kinds["service_7_days"].breached
+    # 7 working days after 30 September 2026 skip the National Day holiday (1–7 October).
+    assert kinds["publication_7_working_days"].due > "2026-10-08"
+
+
+def test_calendar_counts_holidays_makeup_days_and_refuses_unknown_years() -> None:
+    cal = WorkCalendar()
+    assert cal.add_working_days(dt.date(2026, 11, 27), 1) == dt.date(2026, 11, 30)
+    with pytest.raises(CalendarYearUnknown):
+        cal.is_working_day(dt.date(2031, 3, 3))
+    assert WorkCalendar(weekends_only_fallback=True).is_working_day(dt.date(2031, 3, 3))
+    override = WorkCalendar({2031: (frozenset({dt.date(2031, 3, 3)}), frozenset())})
+    assert not override.is_working_day(dt.date(2031, 3, 3))
+
+
+def test_limits_warn_before_they_are_due() -> None:
+    cal = WorkCalendar()
+    filed = dt.date(2026, 8, 1)  # due 2026-10-30
+    now = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
+    early = case_limits(CaseClocks(rules.INVESTIGATING, filed), cal, dt.date(2026, 10, 19), now)
+    assert not early[0].warning
+    near = case_limits(CaseClocks(rules.INVESTIGATING, filed), cal, dt.date(2026, 10, 20), now)
+    assert near[0].warning and not near[0].breached
+    late = case_limits(CaseClocks(rules.INVESTIGATING, filed), cal, dt.date(2026, 10, 31), now)
+    assert late[0].breached and not late[0].warning
+    start = dt.datetime(2026, 11, 27, 0, tzinfo=dt.UTC)
+    proposed = CaseClocks(rules.TRANSFERRED, filed, transfer_stage="proposed", transfer_since=start)
+    (fresh,) = case_limits(proposed, cal, TODAY, start + dt.timedelta(hours=1))
+    assert fresh.kind == "transfer_head_decision" and not fresh.warning
+    (close,) = case_limits(proposed, cal, TODAY, start + dt.timedelta(hours=50))
+    assert close.warning and not close.breached
