@@ -52,9 +52,13 @@ images: podman-tools ## Build the five images township-<service>:$(IMAGE_TAG) wi
 	    -t $(IMAGE_REGISTRY)/township-$$s:$(IMAGE_TAG) . ; \
 	done; podman images --filter reference='$(IMAGE_REGISTRY)/township-*'
 
-deploy-test: setup $(HELM) images ## Render the chart and run it with podman kube play; smoke-test the gateway
+# DEPLOY_TEST_ARGS=--keep leaves it running after the checks (then `make deploy-test-down`).
+DEPLOY_TEST_ARGS ?=
+GATEWAY_PORT ?= 18080
+
+deploy-test: setup $(HELM) images ## Install the chart with podman kube play, run the e2e slice, onboard a town, tear down
 	IMAGE_REGISTRY=$(IMAGE_REGISTRY) IMAGE_TAG=$(IMAGE_TAG) BASE_IMAGE=$(BASE_IMAGE) \
-	  HELM=$(HELM) $(PY) deploy/images/deploy_test.py
+	  HELM=$(HELM) GATEWAY_PORT=$(GATEWAY_PORT) $(PY) deploy/images/deploy_test.py $(DEPLOY_TEST_ARGS)
 
 deploy-test-down: ## Remove what deploy-test started
 	-$(PY) deploy/images/deploy_test.py --down

@@ -146,3 +146,25 @@ def test_health_and_openapi(gateway: httpx.Client) -> None:
     spec = gateway.get("/openapi.json").json()
     assert "/api/v1/applications" in spec["paths"]
     assert "Problem" in spec["components"]["schemas"]
+
+
+def test_resident_id_with_a_bad_checksum_is_422_naming_the_field(
+    gateway: httpx.Client, token: TokenFactory
+) -> None:
+    from township_platform.pii import make_resident_id
+
+    good = make_resident_id()
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    clerk = f"clerk-zw-{uuid.uuid4().hex[:6]}"
+    tok = token("zhaowan", "clerk", sub=clerk)
+    body = newborn_body()
+    body["applicant"]["id_number"] = bad  # type: ignore[index]
+    r = gateway.post("/api/v1/applications", json=body, headers=auth(tok))
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "applicant.id_number"
+    assert "GB 11643" in r.json()["errors"][0]["rule"]
+    body["applicant"]["id_number"] = good  # type: ignore[index]
+    ok = gateway.post("/api/v1/applications", json=body, headers=auth(tok))
+    assert ok.status_code == 201
+    public = gateway.get(f"/public/v1/applications/{ok.json()['receipt_code']}")
+    assert good not in public.text

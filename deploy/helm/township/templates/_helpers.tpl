@@ -186,6 +186,8 @@ seccompProfile:
   value: {{ $root.Values.shutdownGraceSeconds | quote }}
 - name: {{ $p }}SHUTDOWN_DRAIN_SECONDS
   value: {{ $root.Values.shutdownDrainSeconds | quote }}
+- name: MALLOC_ARENA_MAX  # glibc: fewer malloc arenas, ~5-10 MiB less per process
+  value: "2"
 {{- if eq .name "gateway" }}
 - name: {{ $p }}HTTP_PORT
   value: "8080"

@@ -10,7 +10,6 @@ from pathlib import Path
 from township_platform.config import ServiceSettings
 from township_platform.db import Database
 from township_platform.logging import configure_logging, get_logger
-from township_platform.migrations import ensure_database, upgrade
 from township_platform.server import ServiceApp
 from township_platform.towns import TownshipsConfig, load_townships
 
@@ -43,6 +42,8 @@ def run_service(
     configure_logging(service, settings.log_level)
     log = get_logger(service)
     if args.command == "migrate":
+        # Imported here: Alembic costs ~11 MiB that a serving process never needs.
+        from township_platform.migrations import ensure_database, upgrade
 
         async def _migrate() -> None:
             if args.create_database:

@@ -339,13 +339,18 @@ class ServiceApp:
             await asyncio.wait(consumer_tasks, timeout=s.shutdown_grace_seconds)
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if relay is not None:
-            await relay.close()
-        with contextlib.suppress(Exception):
-            await nc.drain()
-        await self.db.dispose()
+        # Every remaining step is bounded: a stuck dependency must not keep the pod alive.
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=5)
+            for task in stuck:
+                log.warning("task did not stop in time", task=task.get_name())
+        for step, timeout in (
+            (relay.close() if relay is not None else None, 2),
+            (nc.drain(), 6),
+            (self.db.dispose(), 5),
+        ):
+            if step is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(step, timeout)
         shutdown_telemetry()
         log.info("stopped", service=self.service)

@@ -146,6 +146,7 @@ class LocalStack:
         env["TOWNSHIP_CLOCK_FILE"] = str(self.clock_file)
         env.update(self.config.extra_env)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        env.setdefault("MALLOC_ARENA_MAX", "2")  # as in the chart
         return env
 
     def run_command(self, name: str, *args: str) -> None:
@@ -171,6 +172,9 @@ class LocalStack:
 
     def start(self, name: str, env: dict[str, str] | None = None) -> None:
         """Start one process (a service or the gateway), with extra environment if given."""
+        old = self.procs.pop(name, None)
+        if old is not None and old.poll() is None:
+            kill_process(old)  # never two of a kind fighting for one port
         self.procs[name] = start_process(
             [sys.executable, "-m", f"township_{name}"],
             env={**self.env(name), **(env or {})},

@@ -40,7 +40,7 @@ from township_permits.workflow import Runtime
 from township_platform import clock
 from township_platform.errors import InvalidArgument, NotFound, PermissionDenied
 from township_platform.ids import new_id
-from township_platform.pii import mask_name
+from township_platform.pii import mask_name, validate_mobile, validate_resident_id
 from township_platform.principal import Principal
 from township_platform.rpc import current_principal, current_uow, optional_principal
 
@@ -160,10 +160,21 @@ class PermitsServicer(permits_pb2_grpc.PermitsServiceServicer):
         repository.add(session, receipt)
         await session.flush()
         response = permits_pb2.SubmitIntakeResponse(receipt_code=receipt.receipt_code)
+        # Validated here, not only at the gateway: every caller of the service is checked.
+        id_number = (
+            validate_resident_id(request.applicant.id_number, field="applicant.id_number")
+            if request.applicant.id_number
+            else ""
+        )
+        phone = (
+            validate_mobile(request.applicant.phone, field="applicant.phone")
+            if request.applicant.phone
+            else ""
+        )
         applicant = {
             "name": request.applicant.name,
-            "id_number": request.applicant.id_number,
-            "phone": request.applicant.phone,
+            "id_number": id_number,
+            "phone": phone,
             "kind": request.applicant.kind or "person",
         }
         materials = [

@@ -111,6 +111,10 @@ class WorkCalendar:
         """Build a calendar from optional per-year overrides."""
         self.config = config or CalendarConfig()
         self._sources: dict[int, ScheduleSource] = {}
+        # Per year: prefix[i] = working days from 1 January up to day-of-year i+1 inclusive.
+        # Built once per year, so every question below is a lookup (deadline scans and
+        # queue pages ask it for many rows; walking day by day was the hot spot).
+        self._prefix: dict[int, list[int]] = {}
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> WorkCalendar:
@@ -133,9 +137,7 @@ class WorkCalendar:
         self._sources[year] = found
         return found
 
-    def is_working_day(self, day: dt.date) -> bool:
-        """True when ``day`` is a working day, make-up workdays included."""
-        day = _as_date(day)
+    def _compute_is_working_day(self, day: dt.date) -> bool:
         source = self.source(day.year)
         if source is ScheduleSource.PACKAGE:
             return bool(chinese_calendar.is_workday(day))
@@ -144,6 +146,30 @@ class WorkCalendar:
             return weekday
         schedule = self.config.years[day.year]
         return day in schedule.makeup_workdays or (weekday and day not in schedule.holidays)
+
+    def _year_prefix(self, year: int) -> list[int]:
+        prefix = self._prefix.get(year)
+        if prefix is None:
+            prefix = []
+            count = 0
+            day = dt.date(year, 1, 1)
+            while day.year == year:
+                count += self._compute_is_working_day(day)
+                prefix.append(count)
+                day += _ONE_DAY
+            self._prefix[year] = prefix
+        return prefix
+
+    def _through(self, day: dt.date) -> int:
+        """Working days from 1 January of ``day``'s year up to ``day`` inclusive."""
+        return self._year_prefix(day.year)[day.timetuple().tm_yday - 1]
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """True when ``day`` is a working day, make-up workdays included."""
+        day = _as_date(day)
+        index = day.timetuple().tm_yday - 1
+        prefix = self._year_prefix(day.year)
+        return prefix[index] - (prefix[index - 1] if index else 0) == 1
 
     def add_working_days(self, start: dt.date, days: int) -> dt.date:
         """The ``days``-th working day after ``start`` (``start`` itself never counts)."""
@@ -164,13 +190,12 @@ class WorkCalendar:
         start, end = _as_date(start), _as_date(end)
         if end < start:
             return -self.working_days_between(end, start)
-        count = 0
-        day = start
-        while day < end:
-            day += _ONE_DAY
-            if self.is_working_day(day):
-                count += 1
-        return count
+        if start.year == end.year:
+            return self._through(end) - self._through(start)
+        total = self._year_prefix(start.year)[-1] - self._through(start)
+        for year in range(start.year + 1, end.year):
+            total += self._year_prefix(year)[-1]
+        return total + self._through(end)
 
     def next_working_day(self, day: dt.date, *, inclusive: bool = False) -> dt.date:
         """The first working day after ``day`` (or ``day`` itself when inclusive and working)."""
