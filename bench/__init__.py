@@ -1,1 +1,1 @@
-"""The township benchmark: ``make bench`` (``python -m bench.run``); see docs/performance.md."""
+"""The township benchmark: ``make bench`` (``python -m bench.run``); see README "Performance"."""

@@ -437,7 +437,7 @@ END = "<!-- bench:end -->"
 
 
 def write(report: dict[str, Any], out: Path, docs: Path | None) -> None:
-    """latest.json, latest.md, and the figures section of docs/performance.md."""
+    """latest.json, latest.md, and the figures section of README.md ("Performance")."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     md = markdown(report)

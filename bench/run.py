@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         "--docs",
         type=Path,
         default=None,
-        help="update the figures section of this file (full runs: docs/performance.md)",
+        help="update the figures section of this file (full runs: README.md)",
     )
     args = parser.parse_args(argv)
     profile = TINY if args.tiny else FULL
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         profile_dir.mkdir(parents=True, exist_ok=True)
     docs = args.docs
     if docs is None and not args.tiny:
-        docs = REPO / "docs" / "performance.md"
+        docs = REPO / "README.md"
     result = measure(profile, locust=not args.no_locust, profile_dir=profile_dir)
     report.write(result, args.out, docs)
     print(report.markdown(result))

@@ -33,10 +33,6 @@ from .queries import RULES_DIR, all_queries
 
 pytestmark = pytest.mark.e2e
 
-_BUSINESS = (
-    "business metric not exported yet (permits/enforcement domain work in progress); "
-    "remove from this list once the service exports it"
-)
 _HISTORY = "compares with `offset 1h`/`offset 1d`: needs that much history"
 
 # source (as all_queries() names it) → why it returns no data after this test's load.
@@ -54,22 +50,8 @@ NO_DATA_EXPECTED: dict[str, str] = {
     # Business dashboard (township-service-quality).
     "dashboards/township-service-quality.json#2 'New applications' [A]": _HISTORY,
     "dashboards/township-service-quality.json#3 'On-time rate' [A]": _HISTORY,
-    "dashboards/township-service-quality.json#4 'Ratings received' [A]": _BUSINESS,
-    "dashboards/township-service-quality.json#5 'Overdue applications' [A]": _BUSINESS,
-    "dashboards/township-service-quality.json#6 'Open cases' [A]": _BUSINESS,
-    "dashboards/township-service-quality.json#7 'Cases past 90 days' [A]": _BUSINESS,
     "dashboards/township-service-quality.json#9 'New applications (trailing 24 h)' [A]": (_HISTORY),
-    "dashboards/township-service-quality.json#10 'Applications by state' [A]": _BUSINESS,
     "dashboards/township-service-quality.json#11 'On-time rate by township' [A]": _HISTORY,
-    "dashboards/township-service-quality.json#12 'Deadline breaches per day' [A]": _BUSINESS,
-    "dashboards/township-service-quality.json#13 'Ratings by level' [A]": _BUSINESS,
-    "dashboards/township-service-quality.json#14 'Ratings per day' [A]": _BUSINESS,
-    "dashboards/township-service-quality.json#15 'Overdue applications' [A]": _BUSINESS,
-    "dashboards/township-service-quality.json#17 'Open cases' [A]": _BUSINESS,
-    "dashboards/township-service-quality.json#18 'Cases past 90 days' [A]": _BUSINESS,
-    "dashboards/township-service-quality.json#19 'Transfers to criminal justice pending' [A]": (
-        _BUSINESS
-    ),
 }
 
 # (source, $service) → why the per-service dashboard has no data for that service.
@@ -77,7 +59,7 @@ NO_DATA_FOR_SERVICE: dict[tuple[str, str], str] = {
     ("dashboards/township-service-red.json#17 'Pending events by consumer' [A]", s): (
         f"{s} runs no event consumer yet"
     )
-    for s in ("permits", "enforcement", "stationed")
+    for s in ("permits", "enforcement")
 }
 
 
