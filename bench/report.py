@@ -78,7 +78,8 @@ def tool_version(cmd: list[str]) -> str:
     except (OSError, subprocess.TimeoutExpired):
         return ""
     text = (out.stdout or out.stderr).strip().splitlines()
-    return text[0].strip() if text else ""
+    # No paths of this machine in the report: "locust 2.47.0 from /…/site-packages/locust (…)".
+    return re.sub(r"\s+from\s+/\S+", "", text[0]).strip() if text else ""
 
 
 # targets ---------------------------------------------------------------------------
