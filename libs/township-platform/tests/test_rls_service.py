@@ -6,6 +6,7 @@ import importlib
 import uuid
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, insert, select, text
 from sqlalchemy.exc import DBAPIError
@@ -92,3 +93,46 @@ async def test_every_tenant_table_of_every_service_forces_rls(
     assert rows, f"{service} has no tenant tables?"
     unprotected = [r[0] for r in rows if not (r[1] and r[2])]
     assert unprotected == []
+
+
+async def test_the_read_pool_scopes_every_read_to_its_callers_township(
+    postgres_server: PostgresServer,
+) -> None:
+    """Raw hot-path reads keep the setting per connection and switch it per caller."""
+    postgres_server.ensure_role(ROLE)
+    url = postgres_server.url(f"rls_{uuid.uuid4().hex[:8]}", user=ROLE)
+    await ensure_database(url)
+    db = Database(url, pool_size=1, read_pool_size=1)  # one connection: every switch shows
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(md.create_all)
+            await conn.run_sync(apply_row_level_security)
+        async with db.unit_of_work() as uow:
+            for town in ("zhaowan", "bailiu"):
+                for n in range(2):
+                    await uow.session.execute(
+                        insert(things).values(id=f"{town}-{n}", township_id=town)
+                    )
+        query = "SELECT id FROM things ORDER BY id"  # deliberately unfiltered
+        for town in ("bailiu", "zhaowan", "zhaowan", "bailiu"):
+            rows = await db.reads.fetch(town, query)
+            assert [r["id"] for r in rows] == [f"{town}-0", f"{town}-1"]
+        assert len(await db.reads.fetch(None, query)) == 4  # county users: unscoped
+        # a failed statement does not leave a connection with a stale scope behind
+        with pytest.raises(Exception, match="division by zero"):
+            await db.reads.fetchrow("bailiu", "SELECT 1 / 0")
+        rows = await db.reads.fetch("zhaowan", query)
+        assert [r["id"] for r in rows] == ["zhaowan-0", "zhaowan-1"]
+        # a connection lost under the pool (a PostgreSQL restart) is replaced, the read retried
+        async with db.reads.connection("zhaowan") as conn:
+            pid = await conn.fetchval("SELECT pg_backend_pid()")
+        database = url.rsplit("/", 1)[1]
+        admin = await asyncpg.connect(postgres_server.url(database).replace("+asyncpg", ""))
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        rows = await db.reads.fetch("bailiu", query)
+        assert [r["id"] for r in rows] == ["bailiu-0", "bailiu-1"]
+    finally:
+        await db.dispose()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -242,6 +243,87 @@ class OutboxRelay:
                 await self._listener.close()
 
 
+class PullStream:
+    """Messages of a durable pull consumer, handed out as soon as they arrive.
+
+    nats-py's ``fetch(n)`` waits until ``n`` messages came or its timeout passed, so at a
+    modest event rate every event waited most of the timeout (790 ms at 100 events/s).
+    Like the newer NATS clients' ``consume``, this keeps pull requests outstanding (topped
+    up when half used) and returns each message the moment it is delivered: the latency of
+    a push consumer with the flow control of a pull one. Requests expire after
+    ``expires`` seconds; a silence longer than that (a restarted server forgot them) makes
+    it ask again.
+    """
+
+    def __init__(
+        self, js: JetStreamContext, stream: str, durable: str, *, batch: int, expires: float = 2.0
+    ) -> None:
+        self._nc: NatsClient = js._nc
+        prefix = getattr(js, "_prefix", "$JS.API")
+        self._next_subject = f"{prefix}.CONSUMER.MSG.NEXT.{stream}.{durable}"
+        self.batch = batch
+        self.expires = expires
+        self._inbox = ""
+        self._sub: Any = None
+        self._requested = 0  # messages asked for and not yet delivered or expired
+        self._last_activity = 0.0
+
+    async def start(self) -> None:
+        """Subscribe to a private inbox and ask for the first batch."""
+        self._inbox = self._nc.new_inbox()
+        self._sub = await self._nc.subscribe(self._inbox, pending_msgs_limit=4 * self.batch)
+        self._last_activity = time.monotonic()
+        await self._top_up()
+
+    async def _top_up(self) -> None:
+        silent = time.monotonic() - self._last_activity
+        if self._requested and silent > self.expires + 1.0:
+            self._requested = 0  # the server forgot our requests (restart): ask again
+            self._last_activity = time.monotonic()
+        if self._requested > self.batch // 2:
+            return
+        want = self.batch - self._requested
+        request = {"batch": want, "expires": int(self.expires * 1e9)}
+        await self._nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._inbox)
+        self._requested += want
+
+    async def next(self, wait: float) -> Msg | None:
+        """The next message, or None after ``wait`` seconds without one."""
+        deadline = time.monotonic() + wait
+        while True:
+            await self._top_up()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                msg = await self._sub.next_msg(timeout=min(remaining, self.expires))
+            except nats.errors.TimeoutError:
+                continue
+            self._last_activity = time.monotonic()
+            status = (msg.headers or {}).get("Status")
+            if not status:
+                self._requested = max(0, self._requested - 1)
+                return msg  # type: ignore[no-any-return]
+            if status == "100":  # idle heartbeat / flow control
+                continue
+            # 408 (request expired), 409 (limits, leadership change), 404: what the request
+            # did not deliver is released; ask again on the next turn.
+            left = (msg.headers or {}).get("Nats-Pending-Messages")
+            if left and left.isdigit():
+                self._requested = max(0, self._requested - int(left))
+            elif status != "404":
+                self._requested = 0
+            if status not in ("404", "408", "409"):
+                raise nats.js.errors.APIError(description=f"pull status {status}")
+
+    async def close(self) -> None:
+        """Drop the inbox subscription."""
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+            self._sub = None
+
+
 Handler = Callable[[UnitOfWork, common_pb2.EventEnvelope, Any], Awaitable[None]]
 
 
@@ -298,7 +380,7 @@ class EventConsumer:
         """Where events this consumer gives up on are parked."""
         return f"{DEADLETTER_PREFIX}.{self.service}.{self.sub.durable}"
 
-    async def setup(self) -> JetStreamContext.PullSubscription:
+    async def setup(self) -> PullStream:
         """Create the stream (idempotent), the dead-letter stream and the durable consumer."""
         await ensure_stream(
             self.js,
@@ -318,42 +400,42 @@ class EventConsumer:
             await self.js.add_consumer(self.sub.stream, config)
         except nats.js.errors.BadRequestError as e:
             log.info("consumer exists; binding", durable=self.sub.durable, detail=str(e))
-        return await self.js.pull_subscribe_bind(durable=self.sub.durable, stream=self.sub.stream)
+        stream = PullStream(self.js, self.sub.stream, self.sub.durable, batch=self.batch)
+        await stream.start()
+        return stream
 
     async def run(self) -> None:
-        """Fetch and handle until cancelled; survives NATS restarts."""
-        psub: JetStreamContext.PullSubscription | None = None
+        """Handle messages as they arrive until stopped; survives NATS restarts."""
+        pull: PullStream | None = None
         last_info = 0.0
         while not self._stopping.is_set():
             try:
-                if psub is None:
-                    psub = await self.setup()
-                try:
-                    msgs = await psub.fetch(self.batch, timeout=1.0)
-                except TimeoutError:
-                    msgs = []
-                for msg in msgs:
+                if pull is None:
+                    pull = await self.setup()
+                msg = await pull.next(wait=1.0)
+                if msg is not None:
                     if self._stopping.is_set():
                         await msg.nak()  # not started: hand it back for redelivery now
                         continue
                     await self.handle(msg)
                 if time.monotonic() - last_info > 5:
-                    info = await psub.consumer_info()
+                    last_info = time.monotonic()
+                    info = await self.js.consumer_info(self.sub.stream, self.sub.durable)
                     self.metrics.consumer_pending.labels(self.sub.durable).set(
                         (info.num_pending or 0) + (info.num_ack_pending or 0)
                     )
-                    last_info = time.monotonic()
             except asyncio.CancelledError:
                 raise
             except Exception as e:
                 log.warning(
                     "consumer loop error; retrying", consumer=self.sub.durable, error=str(e)
                 )
-                psub = None
+                if pull is not None:
+                    await pull.close()
+                pull = None
                 await asyncio.sleep(0.5)
-        if psub is not None:
-            with contextlib.suppress(Exception):
-                await psub.unsubscribe()
+        if pull is not None:
+            await pull.close()
 
     async def handle(self, msg: Msg) -> None:
         """Apply one message: inbox + effect in one transaction, then ack."""

@@ -35,6 +35,7 @@ class ServiceSettings(CommonSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/township"
     db_pool_size: int = Field(10, ge=1)
     db_max_overflow: int = Field(5, ge=0)
+    db_read_pool_size: int = Field(4, ge=1)
     nats_url: str = "nats://127.0.0.1:4222"
     stream_replicas: int = Field(1, ge=1, le=5)
     grpc_host: str = "0.0.0.0"

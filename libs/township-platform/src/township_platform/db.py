@@ -8,6 +8,8 @@ if the change it describes was committed.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import AsyncIterator
@@ -15,6 +17,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
+import orjson
 from google.protobuf.any_pb2 import Any as AnyProto
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -102,7 +106,9 @@ def async_url(url: str) -> str:
 class Database:
     """One engine per process; hands out units of work."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 5) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, max_overflow: int = 5, read_pool_size: int = 4
+    ) -> None:
         self.url = async_url(url)
         self.engine: AsyncEngine = create_async_engine(
             self.url,
@@ -118,6 +124,7 @@ class Database:
         trace_sql(self.engine.sync_engine, make_url(self.url).database or "")
         _ping_if_idle(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.reads = ReadPool(self.url, size=read_pool_size)
 
     @asynccontextmanager
     async def unit_of_work(
@@ -142,7 +149,132 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
+        await self.reads.close()
         await self.engine.dispose()
+
+
+_CONNECTION_ERRORS = (
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    ConnectionError,
+    OSError,
+)
+
+
+@dataclass(eq=False)
+class _ReadConnection:
+    conn: asyncpg.Connection
+    township: str | None = None  # the township.current this session is scoped to
+
+
+class ReadPool:
+    """Raw asyncpg connections for the read-only hot paths (no ORM, no transaction).
+
+    A read through the unit of work costs four round trips (BEGIN, the row-level-security
+    setting, the query, COMMIT) and SQLAlchemy's per-statement work; here a read is one
+    prepared statement. Each connection keeps ``township.current`` as a *session* setting
+    and changes it only when the next caller is of another township, so row-level security
+    still scopes every read. These connections are never used for writes or for the
+    unscoped work of relays and consumers (those use the engine's pool).
+    """
+
+    def __init__(self, url: str, *, size: int = 4) -> None:
+        self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.size = size
+        self._idle: asyncio.LifoQueue[_ReadConnection] = asyncio.LifoQueue()
+        self._open = 0
+        self._all: set[_ReadConnection] = set()
+
+    async def _new(self) -> _ReadConnection:
+        conn = await asyncpg.connect(self.dsn, timeout=5)
+        for name in ("json", "jsonb"):
+            await conn.set_type_codec(
+                name,
+                encoder=lambda v: orjson.dumps(v).decode(),
+                decoder=orjson.loads,
+                schema="pg_catalog",
+            )
+        return _ReadConnection(conn)
+
+    async def _acquire(self) -> _ReadConnection:
+        while True:
+            try:
+                rc = self._idle.get_nowait()
+            except asyncio.QueueEmpty:
+                if self._open < self.size:
+                    self._open += 1
+                    try:
+                        rc = await self._new()
+                    except BaseException:
+                        self._open -= 1
+                        raise
+                    self._all.add(rc)
+                    return rc
+                rc = await self._idle.get()
+            if not rc.conn.is_closed():
+                return rc
+            self._discard(rc)
+
+    def _discard(self, rc: _ReadConnection) -> None:
+        if rc in self._all:
+            self._all.discard(rc)
+            self._open -= 1
+        rc.conn.terminate()
+
+    @contextlib.asynccontextmanager
+    async def connection(self, township: str | None) -> AsyncIterator[asyncpg.Connection]:
+        """A connection scoped to ``township`` (None or "": unscoped, for county users)."""
+        rc = await self._acquire()
+        tenant = township or ""
+        try:
+            if rc.township != tenant:
+                rc.township = None
+                await rc.conn.execute("SELECT set_config('township.current', $1, false)", tenant)
+                rc.township = tenant
+            yield rc.conn
+        except (*_CONNECTION_ERRORS, asyncio.CancelledError):
+            self._discard(rc)  # a query cut short may leave the protocol mid-message
+            raise
+        except BaseException:
+            if rc.conn.is_in_transaction() or rc.township != tenant:
+                self._discard(rc)
+            else:
+                self._idle.put_nowait(rc)
+            raise
+        else:
+            self._idle.put_nowait(rc)
+
+    async def fetchrow(self, township: str | None, query: str, *args: Any) -> Any:
+        """One row (or None); retried once on a fresh connection after a lost one."""
+        for attempt in (1, 2):
+            try:
+                async with self.connection(township) as conn:
+                    return await conn.fetchrow(query, *args)
+            except _CONNECTION_ERRORS:
+                if attempt == 2:
+                    raise
+        return None  # pragma: no cover - the loop returns or raises
+
+    async def fetch(self, township: str | None, query: str, *args: Any) -> list[Any]:
+        """All rows; retried once on a fresh connection after a lost one."""
+        for attempt in (1, 2):
+            try:
+                async with self.connection(township) as conn:
+                    return list(await conn.fetch(query, *args))
+            except _CONNECTION_ERRORS:
+                if attempt == 2:
+                    raise
+        return []  # pragma: no cover
+
+    async def close(self) -> None:
+        """Close every connection."""
+        for rc in list(self._all):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(rc.conn.close(), 2)
+            self._all.discard(rc)
+        self._open = 0
 
 
 IDLE_PING_SECONDS = 1.0

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from township_platform.db import UnitOfWork
+from township_platform.db import ReadPool, UnitOfWork
 from township_platform.errors import Unauthenticated
 from township_platform.principal import Principal
 
 _uow: ContextVar[UnitOfWork | None] = ContextVar("township_uow", default=None)
 _principal: ContextVar[Principal | None] = ContextVar("township_principal", default=None)
+_reads: ContextVar[ReadPool | None] = ContextVar("township_reads", default=None)
 
 
 def current_uow() -> UnitOfWork:
@@ -31,3 +32,11 @@ def current_principal() -> Principal:
 def optional_principal() -> Principal | None:
     """The caller, or None on a public call."""
     return _principal.get()
+
+
+def reads() -> ReadPool:
+    """The raw read pool, inside a method registered as read-only."""
+    pool = _reads.get()
+    if pool is None:
+        raise RuntimeError("no read pool: the method is not registered as read-only")
+    return pool

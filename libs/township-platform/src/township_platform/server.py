@@ -69,12 +69,18 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
     """
 
     def __init__(
-        self, db: Database, metrics: ServiceMetrics, service: str, public: set[str]
+        self,
+        db: Database,
+        metrics: ServiceMetrics,
+        service: str,
+        public: set[str],
+        readonly: set[str] | None = None,
     ) -> None:
         self.db = db
         self.metrics = metrics
         self.service = service
         self.public = public
+        self.readonly = readonly or set()
 
     async def intercept_service(
         self,
@@ -89,6 +95,7 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         serialize = handler.response_serializer
         short = method.rsplit("/", 1)[-1]
         is_public = short in self.public
+        is_readonly = short in self.readonly
 
         async def behavior(request: Any, context: Any) -> Any:
             metadata = tuple(context.invocation_metadata() or ())
@@ -109,6 +116,8 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                     if principal and principal.township:
                         span.set_attribute("township", principal.township)
                         current_township.set(principal.township)
+                    if is_readonly:
+                        return await self._read(inner, request, context, principal)
                     key = metadata_value(metadata, IDEMPOTENCY_KEY)
                     try:
                         return await self._run(inner, request, context, principal, key, method)
@@ -143,6 +152,18 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
             request_deserializer=handler.request_deserializer,
             response_serializer=lambda r: r if isinstance(r, bytes) else serialize(r),
         )
+
+    async def _read(
+        self, inner: Behavior, request: Any, context: Any, principal: Principal | None
+    ) -> Any:
+        """A read-only method: no transaction; it reads through ``rpc.reads()``."""
+        token_reads = rpc._reads.set(self.db.reads)
+        token_principal = rpc._principal.set(principal)
+        try:
+            return await inner(request, context)
+        finally:
+            rpc._reads.reset(token_reads)
+            rpc._principal.reset(token_principal)
 
     async def _run(
         self,
@@ -213,9 +234,11 @@ class ServiceApp:
             settings.database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            read_pool_size=settings.db_read_pool_size,
         )
         self._servicers: list[tuple[Callable[[Any, aio.Server], None], Any, str]] = []
         self._public: set[str] = set()
+        self._readonly: set[str] = set()
         self._subscriptions: list[Subscription] = []
         self._publishes = False
         self._periodic: list[tuple[str, float, Callable[[Database], Awaitable[None]]]] = []
@@ -228,10 +251,17 @@ class ServiceApp:
         full_name: str,
         *,
         public: Iterable[str] = (),
+        readonly: Iterable[str] = (),
     ) -> None:
-        """Serve ``servicer``; methods named in ``public`` accept calls without a principal."""
+        """Serve ``servicer``; methods named in ``public`` accept calls without a principal.
+
+        Methods named in ``readonly`` run without a unit of work: they read with
+        ``rpc.reads()`` (raw prepared statements, row-level security still applies) and
+        must not write.
+        """
         self._servicers.append((register, servicer, full_name))
         self._public.update(public)
+        self._readonly.update(readonly)
 
     def publishes_events(self) -> None:
         """Run the outbox relay for this service's stream."""
@@ -266,7 +296,11 @@ class ServiceApp:
         s = self.settings
         start_metrics_server(s.metrics_host, s.metrics_port)
         server = aio.server(
-            interceptors=[UnitOfWorkInterceptor(self.db, self.metrics, self.service, self._public)],
+            interceptors=[
+                UnitOfWorkInterceptor(
+                    self.db, self.metrics, self.service, self._public, self._readonly
+                )
+            ],
             options=[("grpc.so_reuseport", 0)],
         )
         health_servicer = health_aio.HealthServicer()

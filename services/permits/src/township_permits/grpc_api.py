@@ -12,7 +12,7 @@ from grpc import aio
 
 from township.common.v1 import common_pb2
 from township.permits.v1 import permits_pb2, permits_pb2_grpc
-from township_permits import convert, events, metrics, repository, workflow
+from township_permits import convert, events, metrics, reads, repository, workflow
 from township_permits.catalogue_data import ServiceItem, load_catalogue
 from township_permits.domain.applications import ApplicationState, bundle_status
 from township_permits.domain.intake import (
@@ -37,7 +37,7 @@ from township_permits.models import (
     RectificationRow,
 )
 from township_permits.workflow import Runtime
-from township_platform import clock
+from township_platform import clock, rpc
 from township_platform.errors import InvalidArgument, NotFound, PermissionDenied
 from township_platform.ids import new_id
 from township_platform.pii import mask_name, validate_mobile, validate_resident_id
@@ -235,10 +235,15 @@ class PermitsServicer(permits_pb2_grpc.PermitsServiceServicer):
         self, request: permits_pb2.GetApplicationRequest, context: aio.ServicerContext[Any, Any]
     ) -> permits_pb2.Application:
         """One application with its history and deadlines, if the caller may see it."""
-        app, item = await self._load(request.id, lock=False)
-        history = await repository.history(current_uow().session, app.id)
+        principal = current_principal()
+        if not request.id or not _CURSOR.match(request.id):
+            raise NotFound(f"application {request.id} not found")
+        found = await reads.application_with_history(rpc.reads(), principal.township, request.id)
+        if found is None or not _visible(principal, found[0]):
+            raise NotFound(f"application {request.id} not found")
+        app, item, history = found
         return convert.application(
-            app, item, self.runtime.calendar, clock.today(), current_principal(), history
+            app, item, self.runtime.calendar, clock.today(), principal, history
         )
 
     async def GetPublicStatus(

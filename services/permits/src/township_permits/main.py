@@ -17,6 +17,9 @@ from township_platform.server import ServiceApp
 from township_platform.towns import load_townships
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+READONLY_RPCS = {"GetApplication"}
+"""Methods that only read, through the raw read pool (no unit of work)."""
+
 PUBLIC_RPCS = {
     "GetPublicStatus",
     "ListCatalogue",
@@ -59,6 +62,7 @@ def build(app: ServiceApp) -> None:
         PermitsServicer(runtime),
         "township.permits.v1.PermitsService",
         public=PUBLIC_RPCS,
+        readonly=READONLY_RPCS,
     )
     app.publishes_events()
     app.every("permits-deadline-scan", app.settings.deadline_scan_seconds, deadline_scan(runtime))
