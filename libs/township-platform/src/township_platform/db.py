@@ -34,13 +34,9 @@ from sqlalchemy import (
     Table,
     event,
     func,
-    insert,
     make_url,
-    select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -132,15 +128,16 @@ class Database:
     ) -> AsyncIterator[UnitOfWork]:
         """One transaction: commit on success, roll back on any exception."""
         async with self._sessions() as session, session.begin():
-            uow = UnitOfWork(session=session, principal=principal, source=source)
-            # Row-level security reads this setting (second wall behind query filters).
+            driver = await _begin(session)
+            # Row-level security reads this setting (second wall behind query filters). It
+            # is transaction-local, so a pooled connection outside a transaction is always
+            # unscoped: county-wide work (consumers, jobs, county users) skips the statement.
             tenant = principal.township if principal and principal.township else ""
-            await session.execute(
-                text("SELECT set_config('township.current', :t, true)"), {"t": tenant}
-            )
+            if tenant:
+                await driver.execute(SET_TENANT, tenant)
+            uow = UnitOfWork(session=session, principal=principal, source=source, driver=driver)
             yield uow
-            if uow.emitted:
-                await session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+            await uow.flush_events()
 
     def pool_in_use(self) -> int:
         """Connections currently checked out of the pool."""
@@ -277,6 +274,27 @@ class ReadPool:
         self._open = 0
 
 
+SET_TENANT = "SELECT set_config('township.current', $1, true)"
+
+
+async def _begin(session: AsyncSession) -> asyncpg.Connection:
+    """Start the session's transaction now and return its asyncpg connection.
+
+    The platform's own statements (the tenant setting, outbox, inbox, idempotency keys) and
+    the hot paths run on the driver connection directly: one prepared statement each instead
+    of SQLAlchemy's per-statement work (measured ~0.3 ms of CPU per statement), in the same
+    transaction as the ORM's statements. SQLAlchemy's asyncpg adapter begins lazily, at its
+    first statement, so it is asked to begin here first.
+    """
+    conn = await session.connection()
+    fairy = await conn.get_raw_connection()
+    adapted: Any = fairy.dbapi_connection
+    if adapted._transaction is None:
+        await adapted._start_transaction()
+    driver: asyncpg.Connection = fairy.driver_connection
+    return driver
+
+
 IDLE_PING_SECONDS = 1.0
 _IDLE_SINCE = "township_idle_since"
 
@@ -309,14 +327,41 @@ def _ping_if_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError("ping failed")
 
 
+# The relays LISTEN on OUTBOX_CHANNEL; the notification rides on the insert (one round trip
+# fewer per unit of work) and, like every NOTIFY, is delivered at commit, once per channel.
+_INSERT_OUTBOX = (
+    "INSERT INTO outbox (event_id, subject, type, township_id, envelope, headers) "
+    "SELECT $1, $2, $3, $4, $5, $6::text::jsonb "
+    f"FROM (SELECT pg_notify('{OUTBOX_CHANNEL}', '')) AS wake"
+)
+_MARK_CONSUMED = (
+    "INSERT INTO inbox (consumer, event_id, type) VALUES ($1, $2, $3) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+_FIND_IDEMPOTENT = (
+    "SELECT method, request_hash, response FROM idempotency_keys WHERE scope = $1 AND key = $2"
+)
+_STORE_IDEMPOTENT = (
+    "INSERT INTO idempotency_keys (scope, key, method, request_hash, response) "
+    "VALUES ($1, $2, $3, $4, $5)"
+)
+
+
 @dataclass
 class UnitOfWork:
-    """A transaction plus the events it will publish once committed."""
+    """A transaction plus the events it will publish once committed.
+
+    ``session`` is the ORM's view of the transaction; ``driver`` is the same transaction's
+    asyncpg connection, for hot paths written as plain SQL (jsonb parameters are passed as
+    JSON text there, and come back as text).
+    """
 
     session: AsyncSession
     principal: Principal | None
     source: str
+    driver: asyncpg.Connection
     emitted: list[str] = field(default_factory=list)
+    _pending: list[tuple[Any, ...]] = field(default_factory=list)
 
     def actor(self) -> common_pb2.Actor:
         """The principal as an event actor."""
@@ -336,7 +381,11 @@ class UnitOfWork:
         verb: str,
         event_id: str | None = None,
     ) -> str:
-        """Write an event to the outbox in this transaction; returns its event id."""
+        """Add an event to the outbox of this transaction; returns its event id.
+
+        The rows are written together just before the commit (one pipelined statement), so
+        an event exists if and only if the transaction that emitted it committed.
+        """
         event_id = event_id or new_id()
         type_ = f"{self.source}.{entity}.{verb}.v1"
         now = Timestamp()
@@ -354,49 +403,41 @@ class UnitOfWork:
         )
         headers: dict[str, str] = {}
         inject_trace_headers(headers)
-        await self.session.execute(
-            insert(outbox).values(
-                event_id=event_id,
-                subject=event_subject(township, self.source, entity, verb),
-                type=type_,
-                township_id=township,
-                envelope=envelope.SerializeToString(),
-                headers=headers,
+        self._pending.append(
+            (
+                event_id,
+                event_subject(township, self.source, entity, verb),
+                type_,
+                township,
+                envelope.SerializeToString(),
+                orjson.dumps(headers).decode(),
             )
         )
         self.emitted.append(event_id)
         return event_id
 
+    async def flush_events(self) -> None:
+        """Write the emitted events to the outbox and wake the relays (at commit)."""
+        if not self._pending:
+            return
+        await self.session.flush()  # ORM changes first: events describe committed state
+        rows, self._pending = self._pending, []
+        await self.driver.executemany(_INSERT_OUTBOX, rows)
+
     async def mark_consumed(self, consumer: str, event_id: str, type_: str) -> bool:
         """Record ``event_id`` in the inbox; False when this consumer already handled it."""
-        result = await self.session.execute(
-            pg_insert(inbox)
-            .values(consumer=consumer, event_id=event_id, type=type_)
-            .on_conflict_do_nothing()
-            .returning(inbox.c.event_id)
-        )
-        return result.first() is not None
+        return await self.driver.fetchval(_MARK_CONSUMED, consumer, event_id, type_) is not None
 
     async def find_idempotent(self, scope: str, key: str) -> tuple[str, str, bytes] | None:
         """(method, request hash, stored response) for an Idempotency-Key, if seen before."""
-        row = (
-            await self.session.execute(
-                select(
-                    idempotency.c.method, idempotency.c.request_hash, idempotency.c.response
-                ).where(idempotency.c.scope == scope, idempotency.c.key == key)
-            )
-        ).first()
+        row = await self.driver.fetchrow(_FIND_IDEMPOTENT, scope, key)
         return (row[0], row[1], row[2]) if row else None
 
     async def store_idempotent(
         self, scope: str, key: str, method: str, request_hash: str, response: bytes
     ) -> None:
         """Store the response for an Idempotency-Key in this transaction."""
-        await self.session.execute(
-            insert(idempotency).values(
-                scope=scope, key=key, method=method, request_hash=request_hash, response=response
-            )
-        )
+        await self.driver.execute(_STORE_IDEMPOTENT, scope, key, method, request_hash, response)
 
 
 def event_subject(township: str, service: str, entity: str, verb: str) -> str:

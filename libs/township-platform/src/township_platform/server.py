@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+import asyncpg
 import grpc
 from grpc import aio
 from grpc_health.v1 import _async as health_aio
@@ -121,7 +122,7 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                     key = metadata_value(metadata, IDEMPOTENCY_KEY)
                     try:
                         return await self._run(inner, request, context, principal, key, method)
-                    except IntegrityError:
+                    except (IntegrityError, asyncpg.UniqueViolationError):
                         if key is None:
                             raise
                         # A concurrent twin committed first: answer with its response.

@@ -29,6 +29,9 @@ class PermitsSettings(ServiceSettings):
         ),
     )
     deadline_scan_seconds: float = Field(5.0, gt=0, description="Period of the deadline scan")
+    gauges_seconds: float = Field(
+        30.0, ge=0, description="Period of the business gauges' full count (0: every scan)"
+    )
     warning_days: int = Field(2, ge=0, le=20, description="Warn when this many working days left")
     rectification_days: int = Field(
         15, ge=1, le=120, description="Working days to complete a rectification after a bad rating"

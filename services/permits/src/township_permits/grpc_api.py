@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import pydantic
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -31,10 +31,10 @@ from township_permits.domain.ratings import (
 )
 from township_permits.models import (
     ApplicationRow,
-    HistoryRow,
     RatingRow,
     ReceiptRow,
     RectificationRow,
+    ServiceItemRow,
 )
 from township_permits.workflow import Runtime
 from township_platform import clock, rpc
@@ -129,19 +129,11 @@ class PermitsServicer(permits_pb2_grpc.PermitsServiceServicer):
             raise InvalidArgument(
                 "the applicant needs a name", field="applicant.name", rule="required"
             )
-        session = uow.session
-        bundle_items = (
-            await repository.bundle_items(session, request.bundle) if request.bundle else None
-        )
-        codes = items_to_open(
-            intake,
-            bundle_items,
-            await repository.delegated_levels(session, township),
-            principal.village,
-        )
-        items = await repository.items_by_code(session, codes)
+        bundle_items, levels = await reads.intake_context(uow.driver, township, request.bundle)
+        codes = items_to_open(intake, bundle_items, levels, principal.village)
+        items = await reads.intake_items(uow.driver, codes)
         for code in codes:
-            offered = items[code].guide.get("channels") or []
+            offered = items[code].channels
             if offered and intake.channel not in offered:
                 raise InvalidArgument(
                     f"item {code} is not offered through the {intake.channel} channel",
@@ -157,8 +149,6 @@ class PermitsServicer(permits_pb2_grpc.PermitsServiceServicer):
             applicant_masked=mask_name(request.applicant.name),
             submitted_at=now,
         )
-        repository.add(session, receipt)
-        await session.flush()
         response = permits_pb2.SubmitIntakeResponse(receipt_code=receipt.receipt_code)
         # Validated here, not only at the gateway: every caller of the service is checked.
         id_number = (
@@ -180,6 +170,7 @@ class PermitsServicer(permits_pb2_grpc.PermitsServiceServicer):
         materials = [
             {"code": m.code, "name": m.name, "sha256": m.sha256} for m in request.materials
         ]
+        apps: list[ApplicationRow] = []
         for code in codes:
             item = items[code]
             app = ApplicationRow(
@@ -204,22 +195,10 @@ class PermitsServicer(permits_pb2_grpc.PermitsServiceServicer):
                 extension_days=0,
                 missing_materials=[],
             )
-            workflow.refresh_due_dates(app, item, self.runtime.calendar, today)
-            repository.add(
-                session,
-                app,
-                HistoryRow(
-                    application_id=app.id,
-                    township_id=township,
-                    from_state="",
-                    to_state="SUBMITTED",
-                    action="submit",
-                    actor_sub=principal.sub,
-                    at=now,
-                ),
+            workflow.refresh_due_dates(
+                app, cast(ServiceItemRow, item), self.runtime.calendar, today
             )
-            await session.flush()
-            await events.application_submitted(uow, app)
+            apps.append(app)
             response.applications.append(
                 permits_pb2.ApplicationSummary(
                     id=app.id,
@@ -229,6 +208,9 @@ class PermitsServicer(permits_pb2_grpc.PermitsServiceServicer):
                     state=app.state,
                 )
             )
+        await reads.insert_intake(uow.driver, receipt, apps, actor=principal.sub)
+        for app in apps:
+            await events.application_submitted(uow, app)
         return response
 
     async def GetApplication(

@@ -65,7 +65,11 @@ def build(app: ServiceApp) -> None:
         readonly=READONLY_RPCS,
     )
     app.publishes_events()
-    app.every("permits-deadline-scan", app.settings.deadline_scan_seconds, deadline_scan(runtime))
+    app.every(
+        "permits-deadline-scan",
+        app.settings.deadline_scan_seconds,
+        deadline_scan(runtime, gauges_every=app.settings.gauges_seconds),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

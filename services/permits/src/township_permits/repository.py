@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -185,9 +185,16 @@ async def deemed_acceptance_candidates(session: AsyncSession, before: date) -> l
     return list(rows)
 
 
-async def deadline_candidates(session: AsyncSession, due_before: date) -> list[ApplicationRow]:
+async def deadline_candidates(
+    session: AsyncSession, due_before: date, today: date
+) -> list[ApplicationRow]:
     """Running applications with a due date before ``due_before``, except those whose
-    statutory limit is already reported breached (nothing more can happen to them)."""
+    statutory limit is already reported breached (nothing more can happen to them).
+
+    An on-the-spot limit (即办, zero days) never warns, so its application is a candidate
+    only once that limit is past (``today``): most items of a service hall are on-the-spot,
+    and every one of them is otherwise "due" from the day it is filed.
+    """
     done = (
         select(DeadlineNoticeRow.subject_id)
         .where(
@@ -199,11 +206,18 @@ async def deadline_candidates(session: AsyncSession, due_before: date) -> list[A
     )
     rows = await session.scalars(
         select(ApplicationRow)
+        .join(ServiceItemRow, ServiceItemRow.code == ApplicationRow.item_code)
         .where(
             ApplicationRow.state.in_(RUNNING_STATES),
             or_(
-                ApplicationRow.promised_due < due_before,
-                ApplicationRow.statutory_due < due_before,
+                and_(
+                    ApplicationRow.promised_due < due_before,
+                    or_(ServiceItemRow.promised_amount > 0, ApplicationRow.promised_due < today),
+                ),
+                and_(
+                    ApplicationRow.statutory_due < due_before,
+                    or_(ServiceItemRow.statutory_amount > 0, ApplicationRow.statutory_due < today),
+                ),
             ),
             ~done,
         )

@@ -142,6 +142,22 @@ class PointsEntryRow(Base):
     appealed_from: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
 
+class PointsRuleTotalRow(Base):
+    """Running total per person, rule and period of the entries counting towards caps.
+
+    Kept by the ``points_rule_totals`` trigger on points_entries (see its migration); never
+    written by the application.
+    """
+
+    __tablename__ = "points_rule_totals"
+
+    township_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(128), primary_key=True)
+    rule_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2), server_default="0")
+
+
 class PeriodRow(Base):
     """A township's appraisal period (one per year)."""
 

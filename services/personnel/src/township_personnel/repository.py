@@ -19,6 +19,7 @@ from township_personnel.models import (
     PersonRow,
     PointsEntryRow,
     PointsRuleRow,
+    PointsRuleTotalRow,
     PostRow,
 )
 
@@ -91,14 +92,17 @@ async def entry(session: AsyncSession, township: str, entry_id: str) -> PointsEn
 async def rule_total(
     session: AsyncSession, township: str, person: str, rule_code: str, period: int
 ) -> Decimal:
-    """Points of one rule for one person and period, counted or still pending (for caps)."""
+    """Points of one rule for one person and period, counted or still pending (for caps).
+
+    Read from the running totals the database keeps (trigger ``points_rule_totals``); the
+    states it counts are ``_counting()`` plus claims and appeals still pending.
+    """
     total = await session.scalar(
-        select(func.coalesce(func.sum(PointsEntryRow.points), 0)).where(
-            PointsEntryRow.township_id == township,
-            PointsEntryRow.person == person,
-            PointsEntryRow.rule_code == rule_code,
-            PointsEntryRow.period == period,
-            or_(_counting(), PointsEntryRow.state.in_(("CLAIMED", "APPEALED"))),
+        select(PointsRuleTotalRow.total).where(
+            PointsRuleTotalRow.township_id == township,
+            PointsRuleTotalRow.person == person,
+            PointsRuleTotalRow.rule_code == rule_code,
+            PointsRuleTotalRow.period == period,
         )
     )
     return Decimal(total or 0)

@@ -303,3 +303,62 @@ async def test_seconded_staff_become_stationed_people_and_redeployment_ends_thei
         row = await uow.session.scalar(select(AssignmentRow).where(AssignmentRow.person == person))
         assert row is not None and str(row.ends_on) == "2026-09-30"
         assert "redeployed" in row.end_reason
+
+
+async def test_rule_totals_follow_every_change_of_the_ledger(personnel_db: Database) -> None:
+    """The trigger-kept totals equal the ledger's sum of counting entries after any change."""
+    person = f"clerk-{uuid.uuid4().hex[:6]}"
+    counted = ("AUTO", "APPROVED", "CLAIMED", "APPEALED")
+
+    async def check() -> None:
+        async with personnel_db.unit_of_work() as uow:
+            kept = {
+                (r["rule_code"], r["period"]): r["total"]
+                for r in await uow.driver.fetch(
+                    "SELECT rule_code, period, total FROM points_rule_totals WHERE person = $1",
+                    person,
+                )
+            }
+            summed = {
+                (r["rule_code"], r["period"]): r["total"]
+                for r in await uow.driver.fetch(
+                    "SELECT rule_code, period, sum(points) AS total FROM points_entries "
+                    "WHERE person = $1 AND state = ANY($2::text[]) GROUP BY 1, 2",
+                    person,
+                    list(counted),
+                )
+            }
+        assert {k: v for k, v in kept.items() if v != 0} == summed
+
+    async def run(sql: str, *args: object) -> None:
+        async with personnel_db.unit_of_work() as uow:
+            await uow.driver.execute(sql, *args)
+
+    insert = (
+        "INSERT INTO points_entries (id, township_id, person, rule_code, points, state, "
+        "source_type, note, period, evidence) VALUES ($1, $2, $3, $4, $5, $6, '', '', $7, '[]')"
+    )
+    ids = [uuid.uuid4().hex for _ in range(6)]
+    await run(insert, ids[0], TOWN, person, "application-intake", 0.5, "AUTO", 2026)
+    await run(insert, ids[1], TOWN, person, "application-intake", 0.5, "AUTO", 2026)
+    await run(insert, ids[2], TOWN, person, "liaison-work", 2, "CLAIMED", 2026)
+    await run(insert, ids[3], TOWN, person, "liaison-work", 2, "CLAIMED", 2027)
+    await run(insert, ids[4], TOWN, person, "discipline", -5, "LATE", 2026)  # does not count
+    await check()
+    await run("UPDATE points_entries SET state = 'APPROVED' WHERE id = $1", ids[2])
+    await run("UPDATE points_entries SET state = 'REJECTED' WHERE id = $1", ids[3])
+    await check()
+    await run(
+        "UPDATE points_entries SET state = 'APPEALED', appealed_from = 'REJECTED' WHERE id = $1",
+        ids[3],
+    )
+    await run("UPDATE points_entries SET points = 3 WHERE id = $1", ids[2])
+    await check()
+    await run("DELETE FROM points_entries WHERE id = $1", ids[0])
+    await check()
+    # a failed transaction leaves the totals as they were
+    with pytest.raises(RuntimeError):
+        async with personnel_db.unit_of_work() as uow:
+            await uow.driver.execute(insert, ids[5], TOWN, person, "liaison-work", 2, "AUTO", 2026)
+            raise RuntimeError("rolled back")
+    await check()
