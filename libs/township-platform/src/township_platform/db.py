@@ -49,7 +49,12 @@ from township.common.v1 import common_pb2
 from township_platform import clock
 from township_platform.ids import new_id
 from township_platform.principal import Principal
-from township_platform.telemetry import inject_trace_headers, trace_sql
+from township_platform.telemetry import (
+    end_sql_span,
+    inject_trace_headers,
+    start_sql_span,
+    trace_sql,
+)
 
 OUTBOX_CHANNEL = "township_outbox"
 
@@ -117,10 +122,11 @@ class Database:
             # Errors and logs name the statement, never the bound values (personal data).
             hide_parameters=True,
         )
-        trace_sql(self.engine.sync_engine, make_url(self.url).database or "")
+        self.database = make_url(self.url).database or ""
+        trace_sql(self.engine.sync_engine, self.database)
         _ping_if_idle(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.reads = ReadPool(self.url, size=read_pool_size)
+        self.reads = ReadPool(self.url, size=read_pool_size, database=self.database)
 
     @asynccontextmanager
     async def unit_of_work(
@@ -135,7 +141,12 @@ class Database:
             tenant = principal.township if principal and principal.township else ""
             if tenant:
                 await driver.execute(SET_TENANT, tenant)
-            uow = UnitOfWork(session=session, principal=principal, source=source, driver=driver)
+            uow = UnitOfWork(
+                session=session,
+                principal=principal,
+                source=source,
+                driver=Sql(driver, self.database),
+            )
             yield uow
             await uow.flush_events()
 
@@ -152,6 +163,7 @@ class Database:
 
 _CONNECTION_ERRORS = (
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # protocol state broken (e.g. the server ended the session)
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
@@ -177,7 +189,8 @@ class ReadPool:
     unscoped work of relays and consumers (those use the engine's pool).
     """
 
-    def __init__(self, url: str, *, size: int = 4) -> None:
+    def __init__(self, url: str, *, size: int = 4, database: str = "") -> None:
+        self.database = database
         self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self.size = size
         self._idle: asyncio.LifoQueue[_ReadConnection] = asyncio.LifoQueue()
@@ -248,7 +261,7 @@ class ReadPool:
         for attempt in (1, 2):
             try:
                 async with self.connection(township) as conn:
-                    return await conn.fetchrow(query, *args)
+                    return await Sql(conn, self.database).fetchrow(query, *args)
             except _CONNECTION_ERRORS:
                 if attempt == 2:
                     raise
@@ -259,7 +272,7 @@ class ReadPool:
         for attempt in (1, 2):
             try:
                 async with self.connection(township) as conn:
-                    return list(await conn.fetch(query, *args))
+                    return await Sql(conn, self.database).fetch(query, *args)
             except _CONNECTION_ERRORS:
                 if attempt == 2:
                     raise
@@ -275,6 +288,82 @@ class ReadPool:
 
 
 SET_TENANT = "SELECT set_config('township.current', $1, true)"
+
+
+class Sql:
+    """An asyncpg connection whose statements are traced like the ORM's (one CLIENT span per
+    statement inside a sampled span; nothing otherwise). Hot paths write plain SQL on it."""
+
+    __slots__ = ("database", "raw")
+
+    def __init__(self, raw: asyncpg.Connection, database: str) -> None:
+        self.raw = raw
+        self.database = database
+
+    async def execute(self, query: str, *args: Any) -> str:
+        """Run a statement; its status line."""
+        span = start_sql_span(query, self.database)
+        if span is None:
+            return await self.raw.execute(query, *args)  # type: ignore[no-any-return]
+        try:
+            result: str = await self.raw.execute(query, *args)
+        except BaseException as e:
+            end_sql_span(span, e)
+            raise
+        end_sql_span(span)
+        return result
+
+    async def executemany(self, query: str, args: list[tuple[Any, ...]]) -> None:
+        """Run a statement once per argument tuple, pipelined."""
+        span = start_sql_span(query, self.database)
+        if span is None:
+            await self.raw.executemany(query, args)
+            return
+        try:
+            await self.raw.executemany(query, args)
+        except BaseException as e:
+            end_sql_span(span, e)
+            raise
+        end_sql_span(span)
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        """Every row."""
+        span = start_sql_span(query, self.database)
+        if span is None:
+            return list(await self.raw.fetch(query, *args))
+        try:
+            rows = list(await self.raw.fetch(query, *args))
+        except BaseException as e:
+            end_sql_span(span, e)
+            raise
+        end_sql_span(span)
+        return rows
+
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        """The first row, or None."""
+        span = start_sql_span(query, self.database)
+        if span is None:
+            return await self.raw.fetchrow(query, *args)
+        try:
+            row = await self.raw.fetchrow(query, *args)
+        except BaseException as e:
+            end_sql_span(span, e)
+            raise
+        end_sql_span(span)
+        return row
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        """The first column of the first row, or None."""
+        span = start_sql_span(query, self.database)
+        if span is None:
+            return await self.raw.fetchval(query, *args)
+        try:
+            value = await self.raw.fetchval(query, *args)
+        except BaseException as e:
+            end_sql_span(span, e)
+            raise
+        end_sql_span(span)
+        return value
 
 
 async def _begin(session: AsyncSession) -> asyncpg.Connection:
@@ -359,7 +448,7 @@ class UnitOfWork:
     session: AsyncSession
     principal: Principal | None
     source: str
-    driver: asyncpg.Connection
+    driver: Sql
     emitted: list[str] = field(default_factory=list)
     _pending: list[tuple[Any, ...]] = field(default_factory=list)
 

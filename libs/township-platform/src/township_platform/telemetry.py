@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -19,10 +19,11 @@ from prometheus_client import (
     disable_created_metrics,
     start_http_server,
 )
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from township_platform.logging import current_township
+
+if TYPE_CHECKING:  # the gateway has no database: SQLAlchemy stays out of its memory
+    from sqlalchemy.engine import Engine
 
 _configured = False
 
@@ -98,6 +99,36 @@ _db_tracer = trace.get_tracer("township.db")
 _SPAN_KEY = "_township_span"
 
 
+def start_sql_span(statement: str, database: str) -> Any:
+    """A CLIENT span for one statement, or None outside a sampled span (no cost then)."""
+    if not trace.get_current_span().is_recording():
+        return None
+    operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+    span = _db_tracer.start_span(
+        f"{operation} {database}",
+        kind=SpanKind.CLIENT,
+        attributes={
+            "db.system.name": "postgresql",
+            "db.namespace": database,
+            "db.operation.name": operation,
+            "db.query.text": statement.strip()[:2000],
+        },
+    )
+    township = current_township.get()
+    if township:
+        span.set_attribute("township", township)
+    return span
+
+
+def end_sql_span(span: Any, error: BaseException | None = None) -> None:
+    """End a span from :func:`start_sql_span`, marking a failed statement."""
+    if error is not None:
+        name = type(error).__name__
+        span.set_status(Status(StatusCode.ERROR, name))
+        span.set_attribute("error.type", name)
+    span.end()
+
+
 def trace_sql(engine: Engine, database: str) -> None:
     """One CLIENT span per SQL statement, only inside a sampled span (an RPC, an event).
 
@@ -106,26 +137,17 @@ def trace_sql(engine: Engine, database: str) -> None:
     bind placeholders only, never the values.
     """
 
+    from sqlalchemy import event
+
     @event.listens_for(engine, "before_cursor_execute")
     def _start(
         conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
     ) -> None:
-        if context is None or not trace.get_current_span().is_recording():
+        if context is None:
             return
-        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
-        span = _db_tracer.start_span(
-            f"{operation} {database}",
-            kind=SpanKind.CLIENT,
-            attributes={
-                "db.system.name": "postgresql",
-                "db.namespace": database,
-                "db.operation.name": operation,
-                "db.query.text": statement[:2000],
-            },
-        )
-        township = current_township.get()
-        if township:
-            span.set_attribute("township", township)
+        span = start_sql_span(statement, database)
+        if span is None:
+            return
         setattr(context, _SPAN_KEY, span)
 
     @event.listens_for(engine, "after_cursor_execute")

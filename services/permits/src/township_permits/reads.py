@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-import asyncpg
 import orjson
 
 from township_permits.models import ApplicationRow, HistoryRow, ReceiptRow, ServiceItemRow
-from township_platform.db import ReadPool
+from township_platform.db import ReadPool, Sql
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -120,7 +119,7 @@ class IntakeItem(RecordView):
 
 
 async def intake_context(
-    conn: asyncpg.Connection, township: str, bundle: str
+    conn: Sql, township: str, bundle: str
 ) -> tuple[list[str] | None, dict[str, str]]:
     """The bundle's item codes (None when it does not exist) and the town's delegations."""
     row = await conn.fetchrow(_INTAKE_CONTEXT, township, bundle)
@@ -128,13 +127,13 @@ async def intake_context(
     return items, orjson.loads(row["levels"])
 
 
-async def intake_items(conn: asyncpg.Connection, codes: list[str]) -> dict[str, IntakeItem]:
+async def intake_items(conn: Sql, codes: list[str]) -> dict[str, IntakeItem]:
     """The catalogue items an intake opens, by code."""
     return {r["code"]: IntakeItem(r) for r in await conn.fetch(_INTAKE_ITEMS, codes)}
 
 
 async def insert_intake(
-    conn: asyncpg.Connection, receipt: ReceiptRow, apps: list[ApplicationRow], *, actor: str
+    conn: Sql, receipt: ReceiptRow, apps: list[ApplicationRow], *, actor: str
 ) -> None:
     """Write the receipt, its applications and their first history entries."""
     await conn.execute(
