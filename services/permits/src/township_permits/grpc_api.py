@@ -361,9 +361,9 @@ class PermitsServicer(permits_pb2_grpc.PermitsServiceServicer):
                     f"unknown state {state!r}", field="state", rule="a state of the application"
                 )
         today = clock.today()
-        session = current_uow().session
-        rows = await repository.list_applications(
-            session,
+        rows = await reads.application_page(
+            rpc.reads(),
+            principal.township,
             repository.ApplicationFilter(
                 township=township,
                 department=department,
@@ -378,13 +378,12 @@ class PermitsServicer(permits_pb2_grpc.PermitsServiceServicer):
             page_size=size,
             after=cursor,
         )
-        items = await repository.items_by_code(session, list({r.item_code for r in rows}))
+        calendar = self.runtime.calendar
         return permits_pb2.ListApplicationsResponse(
             applications=[
-                convert.application(r, items[r.item_code], self.runtime.calendar, today, principal)
-                for r in rows
+                convert.application(app, item, calendar, today, principal) for app, item in rows
             ],
-            page=common_pb2.PageResponse(next_cursor=rows[-1].id if len(rows) == size else ""),
+            page=common_pb2.PageResponse(next_cursor=rows[-1][0].id if len(rows) == size else ""),
         )
 
     # ratings and rectifications -----------------------------------------------------

@@ -17,7 +17,7 @@ from township_platform.server import ServiceApp
 from township_platform.towns import load_townships
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-READONLY_RPCS = {"GetApplication"}
+READONLY_RPCS = {"GetApplication", "ListApplications"}
 """Methods that only read, through the raw read pool (no unit of work)."""
 
 PUBLIC_RPCS = {

@@ -96,6 +96,23 @@ class ApplicationRow(Base):
     __table_args__ = (
         Index("ix_applications_queue", "township_id", "department", "state", "id"),
         Index("ix_applications_town", "township_id", "id"),
+        Index("ix_applications_town_state", "township_id", "state", "id"),
+        # partial indexes of the periodic scans (migration 5e6f7a8b9c0d)
+        Index(
+            "ix_applications_running_promised",
+            "promised_due",
+            postgresql_where=text("state IN ('SUBMITTED', 'ACCEPTED', 'IN_REVIEW')"),
+        ),
+        Index(
+            "ix_applications_running_statutory",
+            "statutory_due",
+            postgresql_where=text("state IN ('SUBMITTED', 'ACCEPTED', 'IN_REVIEW')"),
+        ),
+        Index(
+            "ix_applications_submitted_window",
+            "correction_window_from",
+            postgresql_where=text("state = 'SUBMITTED'"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -174,3 +174,70 @@ async def insert_intake(
         _INSERT_HISTORY,
         [(a.id, a.township_id, a.state, actor, a.submitted_at) for a in apps],
     )
+
+
+# queues ---------------------------------------------------------------------------------
+_PAGE_COLUMNS = """
+SELECT a.id, a.township_id, a.receipt_code, a.bundle, a.item_code, a.department, a.state,
+       a.channel, a.village, a.applicant, a.materials, a.submitted_by, a.submitted_at,
+       a.applicant_consent, a.received_on, a.correction_window_from, a.pauses,
+       a.extension_days, a.decided_on, a.missing_materials,
+       i.name_zh, i.promised_amount, i.promised_unit, i.statutory_amount, i.statutory_unit
+  FROM applications a JOIN service_items i ON i.code = a.item_code
+"""
+_RUNNING = ["SUBMITTED", "ACCEPTED", "IN_REVIEW"]
+
+
+async def application_page(
+    pool: ReadPool,
+    scope: str | None,
+    f: Any,
+    *,
+    page_size: int,
+    after: str,
+) -> list[tuple[ApplicationRow, ServiceItemRow]]:
+    """A queue page (``f`` is a ``repository.ApplicationFilter``) in id order after ``after``.
+
+    One statement with the item joined (cursor pagination on the UUIDv7 id: intake order);
+    ``scope`` is the caller's township for row-level security (None: county).
+    """
+    where: list[str] = []
+    args: list[Any] = []
+
+    def cond(sql: str, value: Any) -> None:
+        args.append(value)
+        where.append(sql.format(f"${len(args)}"))
+
+    if after:
+        cond("a.id > {}", after)
+    if f.township:
+        cond("a.township_id = {}", f.township)
+    if f.department:
+        cond("a.department = {}", f.department)
+    if f.village:
+        cond("a.village = {}", f.village)
+    if f.states:
+        cond("a.state = ANY({}::text[])", list(f.states))
+    if f.item_code:
+        cond("a.item_code = {}", f.item_code)
+    if f.channel:
+        cond("a.channel = {}", f.channel)
+    if f.intake_by:
+        cond("a.submitted_by = {}", f.intake_by)
+    if f.receipt_code:
+        cond("a.receipt_code = {}", f.receipt_code)
+    if f.overdue_on:
+        cond("a.state = ANY({}::text[])", _RUNNING)
+        cond("a.promised_due < {}", f.overdue_on)
+    args.append(page_size)
+    query = (
+        _PAGE_COLUMNS
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" ORDER BY a.id LIMIT ${len(args)}"
+    )
+    rows = await pool.fetch(scope, query, *args)
+    out = []
+    for record in rows:
+        view = RecordView(record)
+        out.append((cast(ApplicationRow, view), cast(ServiceItemRow, view)))
+    return out

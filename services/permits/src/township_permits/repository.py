@@ -129,36 +129,6 @@ RUNNING_STATES = ("SUBMITTED", "ACCEPTED", "IN_REVIEW")
 """States in which the decision clock runs (not paused, not decided)."""
 
 
-async def list_applications(
-    session: AsyncSession, f: ApplicationFilter, *, page_size: int, after: str
-) -> list[ApplicationRow]:
-    """A page of applications in id order (UUIDv7: intake order), after the cursor id."""
-    query = select(ApplicationRow).order_by(ApplicationRow.id).limit(page_size)
-    if after:
-        query = query.where(ApplicationRow.id > after)
-    if f.township:
-        query = query.where(ApplicationRow.township_id == f.township)
-    if f.department:
-        query = query.where(ApplicationRow.department == f.department)
-    if f.village:
-        query = query.where(ApplicationRow.village == f.village)
-    if f.states:
-        query = query.where(ApplicationRow.state.in_(list(f.states)))
-    if f.item_code:
-        query = query.where(ApplicationRow.item_code == f.item_code)
-    if f.channel:
-        query = query.where(ApplicationRow.channel == f.channel)
-    if f.intake_by:
-        query = query.where(ApplicationRow.submitted_by == f.intake_by)
-    if f.receipt_code:
-        query = query.where(ApplicationRow.receipt_code == f.receipt_code)
-    if f.overdue_on:
-        query = query.where(
-            ApplicationRow.state.in_(RUNNING_STATES), ApplicationRow.promised_due < f.overdue_on
-        )
-    return list(await session.scalars(query))
-
-
 async def last_reviewer(session: AsyncSession, app_id: str) -> str:
     """Who started the review of an application ("" before review)."""
     row = await session.scalars(
