@@ -13,7 +13,7 @@ PY := $(VENV)/bin/python
 RUN := PATH=$(CURDIR)/$(VENV)/bin:$$PATH
 PYTEST_ARGS ?=
 
-.PHONY: help setup run stop seed token proto proto-check lint typecheck test test-unit test-service test-e2e bench clean
+.PHONY: help setup run stop seed token proto proto-check openapi lint typecheck test test-unit test-service test-e2e bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ token: setup ## Print a dev token: make token TOWNSHIP=zhaowan ROLE=clerk SUB=cl
 
 proto: setup ## Regenerate libs/township-proto from proto/
 	$(RUN) python scripts/gen_proto.py
+
+openapi: setup ## Regenerate the gateway's committed OpenAPI document from its routes
+	$(RUN) python -m township_gateway.openapi
 
 proto-check: setup ## Regenerate into a scratch folder and fail on any difference
 	@tmp=$$(mktemp -d); cp -r libs/township-proto/src/. $$tmp/; \

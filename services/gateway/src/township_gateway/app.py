@@ -8,12 +8,14 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from township_gateway import openapi as openapi_document
 from township_gateway.auth import TokenVerifier
 from township_gateway.clients import Services
 from township_gateway.config import GatewaySettings
@@ -80,6 +82,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             "county offices stationed in each town. Errors are RFC 9457 problem+json."
         ),
         lifespan=lifespan,
+        # The document is the committed openapi.json (see township_gateway.openapi), served
+        # below with the docs pages; generating it in the gateway cost memory, not value.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
         # ObservabilityMiddleware is the one server span and the metrics: FastAPI's native
         # telemetry would add a second span recording the raw path and query (personal data).
         telemetry={
@@ -141,6 +148,25 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         ready = all(checks.values())
         body = Health(status="ready" if ready else "not-ready", services=checks)
         return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+    document: list[bytes] = []  # read on first request (the generator builds this app too)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_json() -> Response:
+        """The OpenAPI 3.1 document of this API."""
+        if not document:
+            document.append(openapi_document.served(settings.version))
+        return Response(document[0], media_type="application/json")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> Response:
+        """Swagger UI over /openapi.json."""
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} — docs")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> Response:
+        """ReDoc over /openapi.json."""
+        return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} — ReDoc")
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
