@@ -68,7 +68,18 @@ class Principal:
 
     @classmethod
     def from_json(cls, raw: str) -> Principal:
-        """Parse what :meth:`to_json` wrote."""
+        """Parse what :meth:`to_json` wrote (the same caller's value recurs: cached)."""
+        hit = _PARSED.get(raw)
+        if hit is not None:
+            return hit
+        principal = cls._parse(raw)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[raw] = principal
+        return principal
+
+    @classmethod
+    def _parse(cls, raw: str) -> Principal:
         data = json.loads(raw)
         return cls(
             sub=str(data["sub"]),
@@ -94,6 +105,9 @@ class Principal:
 
 
 SYSTEM = Principal(sub="system", roles=("system",))
+
+_PARSED: dict[str, Principal] = {}
+_PARSED_MAX = 10_000
 
 
 def metadata_value(metadata: Sequence[tuple[str, str | bytes]] | None, key: str) -> str | None:

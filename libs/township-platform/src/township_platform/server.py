@@ -82,21 +82,34 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         self.service = service
         self.public = public
         self.readonly = readonly or set()
+        # grpc.aio asks the interceptor for every call; the wrapped handler of a method
+        # never changes, so it is built once per method.
+        self._wrapped: dict[str, Any] = {}
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
         details: grpc.HandlerCallDetails,
     ) -> Any:
-        handler: Any = await continuation(details)
         method: str = details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
+        handler: Any = await continuation(details)
         if handler is None or handler.unary_unary is None or method.startswith("/grpc."):
             return handler
+        wrapped = self._wrap(method, handler)
+        self._wrapped[method] = wrapped
+        return wrapped
+
+    def _wrap(self, method: str, handler: Any) -> Any:
         inner: Behavior = handler.unary_unary
         serialize = handler.response_serializer
         short = method.rsplit("/", 1)[-1]
         is_public = short in self.public
         is_readonly = short in self.readonly
+        duration = self.metrics.rpc_duration.labels(short)
+        requests: dict[grpc.StatusCode, Any] = {}
 
         async def behavior(request: Any, context: Any) -> Any:
             metadata = tuple(context.invocation_metadata() or ())
@@ -145,8 +158,13 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                     log.exception("unhandled error in rpc", method=method)
                     await context.abort(code, "internal error")
                 finally:
-                    self.metrics.rpc_requests.labels(short, code.name).inc()
-                    self.metrics.rpc_duration.labels(short).observe(time.perf_counter() - started)
+                    counter = requests.get(code)
+                    if counter is None:
+                        counter = requests[code] = self.metrics.rpc_requests.labels(
+                            short, code.name
+                        )
+                    counter.inc()
+                    duration.observe(time.perf_counter() - started)
 
         return grpc.unary_unary_rpc_method_handler(
             behavior,
