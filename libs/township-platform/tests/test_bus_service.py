@@ -198,3 +198,70 @@ async def test_poison_event_is_dead_lettered_then_redriven(db: Database, js: Any
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await relay.close()
+
+
+async def test_a_backlog_is_applied_in_batches_and_a_poison_event_stays_alone(
+    db: Database, js: Any
+) -> None:
+    """Events that queued up are applied many per transaction; one that fails is isolated."""
+    await ensure_stream(js, "BUSTEST", ["township.*.bustest.>"])
+    transactions: list[list[Any]] = []  # [unit of work, events applied in it]
+
+    async def counted(uow: UnitOfWork, env: common_pb2.EventEnvelope, p: StringValue) -> None:
+        if p.value == "poison":
+            raise ValueError("cannot handle poison")
+        for t in transactions:
+            if t[0] is uow:
+                t[1] += 1
+                break
+        else:
+            transactions.append([uow, 1])
+        await record(uow, env, p)
+
+    town = f"t{uuid.uuid4().hex[:8]}"
+    durable = f"b-{town}"
+    relay = OutboxRelay(db, js, metrics(), poll_seconds=0.2)
+    # the backlog is published before the consumer exists, so it arrives all at once
+    values = [f"v{i}" for i in range(60)]
+    values.insert(55, "poison")  # in the second batch: the first goes through whole
+    for value in values:
+        await _emit(db, town, value)
+    relay_task = asyncio.create_task(relay.run())
+    consumer = EventConsumer(
+        db, js, metrics(), "bustest", _subscription(durable, town, counted), max_deliver=2
+    )
+    try:
+
+        async def published() -> bool:
+            async with db.engine.connect() as conn:
+                left = await conn.scalar(
+                    select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+                )
+            return left == 0
+
+        await _until(published)
+        consumer_task = asyncio.create_task(consumer.run())
+
+        async def all_but_poison() -> bool:
+            return await _count(db) >= 60
+
+        await _until(all_but_poison, within=20)
+        dead = metrics().events_dead_lettered.labels(durable)
+
+        async def dead_lettered() -> bool:
+            return dead._value.get() >= 1
+
+        await _until(dead_lettered, within=15)
+        async with db.engine.connect() as conn:
+            rows = [r[0] for r in await conn.execute(select(effects.c.value))]
+        assert sorted(rows) == sorted(v for v in values if v != "poison")  # each exactly once
+        # the backlog went through in batches: some transaction applied many events
+        assert max(n for _, n in transactions) >= 5
+    finally:
+        tasks = [relay_task]
+        if "consumer_task" in locals():
+            tasks.append(consumer_task)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await relay.close()
