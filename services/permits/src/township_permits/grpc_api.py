@@ -129,9 +129,10 @@ class PermitsServicer(permits_pb2_grpc.PermitsServiceServicer):
             raise InvalidArgument(
                 "the applicant needs a name", field="applicant.name", rule="required"
             )
-        bundle_items, levels = await reads.intake_context(uow.driver, township, request.bundle)
+        bundle_items, levels, items = await reads.intake_context(
+            uow.driver, township, request.bundle, request.item_code
+        )
         codes = items_to_open(intake, bundle_items, levels, principal.village)
-        items = await reads.intake_items(uow.driver, codes)
         for code in codes:
             offered = items[code].channels
             if offered and intake.channel not in offered:

@@ -76,104 +76,116 @@ async def application_with_history(
 
 # intake: the hot write path -------------------------------------------------------------
 # An intake is the busiest write of the system (every service hall, every window). Its
-# reference data is read in two statements and its rows written in three pipelined ones, on
-# the unit of work's own connection (same transaction as everything else in the call).
+# reference data is read in one statement and its rows written in one (data-modifying CTEs:
+# the receipt, its applications and their first history entries; foreign keys are checked
+# at the end of the statement), on the unit of work's own connection.
 _INTAKE_CONTEXT = """
-SELECT (SELECT item_codes::text FROM bundles WHERE code = $2) AS bundle_items,
-       (SELECT coalesce(json_object_agg(item_code, level), '{}')::text
-          FROM delegations WHERE township_id = $1) AS levels
+SELECT b.item_codes::text AS bundle_items,
+       (SELECT coalesce(json_object_agg(d.item_code, d.level), '{}')::text
+          FROM delegations d WHERE d.township_id = $1) AS levels,
+       (SELECT coalesce(json_agg(json_build_object(
+                   'code', s.code, 'name_zh', s.name_zh, 'department', s.department,
+                   'promised_amount', s.promised_amount, 'promised_unit', s.promised_unit,
+                   'statutory_amount', s.statutory_amount, 'statutory_unit', s.statutory_unit,
+                   'channels', coalesce(s.guide -> 'channels', '[]'::jsonb))), '[]')::text
+          FROM service_items s
+         WHERE s.code = ANY(CASE WHEN $2 = '' THEN ARRAY[$3]::text[]
+                                 ELSE ARRAY(SELECT jsonb_array_elements_text(b.item_codes))
+                            END)) AS items
+  FROM (SELECT 1) AS one LEFT JOIN bundles b ON b.code = $2
 """
-_INTAKE_ITEMS = """
-SELECT code, name_zh, department, promised_amount, promised_unit,
-       statutory_amount, statutory_unit, coalesce(guide -> 'channels', '[]')::text AS channels
-  FROM service_items WHERE code = ANY($1::text[])
-"""
-_INSERT_RECEIPT = """
-INSERT INTO receipts (receipt_code, township_id, bundle, applicant_masked, submitted_at)
-VALUES ($1, $2, $3, $4, $5)
-"""
-_INSERT_APPLICATION = """
-INSERT INTO applications (id, township_id, receipt_code, bundle, item_code, department, state,
-                          channel, village, applicant, materials, submitted_by, submitted_at,
-                          updated_at, applicant_consent, received_on, correction_window_from,
-                          pauses, extension_days, decided_on, promised_due, statutory_due,
-                          missing_materials)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11::text::jsonb, $12, $13, $13,
-        $14, $15, $16, '[]', 0, NULL, $17, $18, '[]')
-"""
-_INSERT_HISTORY = """
-INSERT INTO application_history (application_id, township_id, from_state, to_state, action,
-                                 actor_sub, reason, at)
-VALUES ($1, $2, '', $3, 'submit', $4, '', $5)
+_INSERT_INTAKE = """
+WITH receipt AS (
+  INSERT INTO receipts (receipt_code, township_id, bundle, applicant_masked, submitted_at)
+  VALUES ($1, $2, $3, $4, $5)
+), opened AS (
+  INSERT INTO applications (id, township_id, receipt_code, bundle, item_code, department,
+                            state, channel, village, applicant, materials, submitted_by,
+                            submitted_at, updated_at, applicant_consent, received_on,
+                            correction_window_from, pauses, extension_days, decided_on,
+                            promised_due, statutory_due, missing_materials)
+  SELECT u.id, $2, $1, $3, u.item_code, u.department, 'SUBMITTED', $6, $7,
+         $8::text::jsonb, $9::text::jsonb, $10, $5, $5, $11, $12, $12, '[]', 0, NULL,
+         u.promised_due, u.statutory_due, '[]'
+    FROM unnest($13::text[], $14::text[], $15::text[], $16::date[], $17::date[])
+         AS u(id, item_code, department, promised_due, statutory_due)
+  RETURNING id
+), history AS (
+  INSERT INTO application_history (application_id, township_id, from_state, to_state,
+                                   action, actor_sub, reason, at)
+  SELECT opened.id, $2, '', 'SUBMITTED', 'submit', $10, '', $5 FROM opened
+)
+SELECT count(*) FROM opened
 """
 
 
-class IntakeItem(RecordView):
-    """What an intake needs of a catalogue item (a view with the offered channels)."""
+class IntakeItem:
+    """What an intake needs of a catalogue item."""
 
-    __slots__ = ("channels",)
+    __slots__ = (
+        "channels",
+        "code",
+        "department",
+        "name_zh",
+        "promised_amount",
+        "promised_unit",
+        "statutory_amount",
+        "statutory_unit",
+    )
 
-    def __init__(self, record: Any) -> None:
-        super().__init__(record)
-        self.channels: list[str] = orjson.loads(record["channels"])
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.code: str = data["code"]
+        self.name_zh: str = data["name_zh"]
+        self.department: str = data["department"]
+        self.promised_amount: int = data["promised_amount"]
+        self.promised_unit: str = data["promised_unit"]
+        self.statutory_amount: int = data["statutory_amount"]
+        self.statutory_unit: str = data["statutory_unit"]
+        self.channels: list[str] = data["channels"]
 
 
 async def intake_context(
-    conn: Sql, township: str, bundle: str
-) -> tuple[list[str] | None, dict[str, str]]:
-    """The bundle's item codes (None when it does not exist) and the town's delegations."""
-    row = await conn.fetchrow(_INTAKE_CONTEXT, township, bundle)
-    items = orjson.loads(row["bundle_items"]) if bundle and row["bundle_items"] else None
-    return items, orjson.loads(row["levels"])
-
-
-async def intake_items(conn: Sql, codes: list[str]) -> dict[str, IntakeItem]:
-    """The catalogue items an intake opens, by code."""
-    return {r["code"]: IntakeItem(r) for r in await conn.fetch(_INTAKE_ITEMS, codes)}
+    conn: Sql, township: str, bundle: str, item_code: str
+) -> tuple[list[str] | None, dict[str, str], dict[str, IntakeItem]]:
+    """The bundle's item codes (None when it does not exist), the town's delegations, and
+    the catalogue items the intake may open (the bundle's, or the one item), by code."""
+    row = await conn.fetchrow(_INTAKE_CONTEXT, township, bundle, item_code)
+    bundle_items = orjson.loads(row["bundle_items"]) if bundle and row["bundle_items"] else None
+    items = {d["code"]: IntakeItem(d) for d in orjson.loads(row["items"])}
+    return bundle_items, orjson.loads(row["levels"]), items
 
 
 async def insert_intake(
     conn: Sql, receipt: ReceiptRow, apps: list[ApplicationRow], *, actor: str
 ) -> None:
-    """Write the receipt, its applications and their first history entries."""
-    await conn.execute(
-        _INSERT_RECEIPT,
+    """Write the receipt, its applications and their first history entries (one statement).
+
+    Every application of one intake shares its applicant, materials, channel, village and
+    consent; what differs per item travels as arrays.
+    """
+    first = apps[0]
+    opened = await conn.fetchval(
+        _INSERT_INTAKE,
         receipt.receipt_code,
         receipt.township_id,
         receipt.bundle,
         receipt.applicant_masked,
         receipt.submitted_at,
+        first.channel,
+        first.village,
+        orjson.dumps(first.applicant).decode(),
+        orjson.dumps(first.materials).decode(),
+        actor,
+        first.applicant_consent,
+        first.received_on,
+        [a.id for a in apps],
+        [a.item_code for a in apps],
+        [a.department for a in apps],
+        [a.promised_due for a in apps],
+        [a.statutory_due for a in apps],
     )
-    await conn.executemany(
-        _INSERT_APPLICATION,
-        [
-            (
-                a.id,
-                a.township_id,
-                a.receipt_code,
-                a.bundle,
-                a.item_code,
-                a.department,
-                a.state,
-                a.channel,
-                a.village,
-                orjson.dumps(a.applicant).decode(),
-                orjson.dumps(a.materials).decode(),
-                a.submitted_by,
-                a.submitted_at,
-                a.applicant_consent,
-                a.received_on,
-                a.correction_window_from,
-                a.promised_due,
-                a.statutory_due,
-            )
-            for a in apps
-        ],
-    )
-    await conn.executemany(
-        _INSERT_HISTORY,
-        [(a.id, a.township_id, a.state, actor, a.submitted_at) for a in apps],
-    )
+    if opened != len(apps):  # pragma: no cover - the statement inserts every row or fails
+        raise RuntimeError(f"intake wrote {opened} of {len(apps)} applications")
 
 
 # queues ---------------------------------------------------------------------------------
