@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +29,14 @@ def die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+# util-linux's setpriv sets the parent-death signal and execs the program (same pid). It is
+# preferred to a preexec_fn: Python code between fork and exec can deadlock a parent that
+# runs other threads (it takes the import lock; the benchmark's metrics scraper is such a
+# thread, and a restart hung in _fork_exec once), and without a preexec_fn CPython spawns
+# with vfork.
+_SETPRIV = shutil.which("setpriv")
+
+
 def start_process(
     args: list[str],
     *,
@@ -42,7 +51,12 @@ def start_process(
     kwargs: dict[str, object] = {}
     if user is not None and os.geteuid() == 0:
         kwargs.update(user=user, group=user, extra_groups=[])
-    preexec: Callable[[], None] | None = die_with_parent if tied_to_parent else None
+    preexec: Callable[[], None] | None = None
+    if tied_to_parent:
+        if _SETPRIV:
+            args = [_SETPRIV, "--pdeathsig", "KILL", "--", *args]
+        else:
+            preexec = die_with_parent
     popen: Any = subprocess.Popen
     proc: subprocess.Popen[bytes] = popen(
         args,
