@@ -95,14 +95,17 @@ async def test_every_tenant_table_of_every_service_forces_rls(
     assert unprotected == []
 
 
+@pytest.mark.parametrize("scope", ["session", "transaction"])
 async def test_the_read_pool_scopes_every_read_to_its_callers_township(
-    postgres_server: PostgresServer,
+    postgres_server: PostgresServer, scope: str
 ) -> None:
-    """Raw hot-path reads keep the setting per connection and switch it per caller."""
+    """Raw hot-path reads keep the setting per connection (or per read, behind a transaction
+    pooler) and switch it per caller."""
     postgres_server.ensure_role(ROLE)
     url = postgres_server.url(f"rls_{uuid.uuid4().hex[:8]}", user=ROLE)
     await ensure_database(url)
-    db = Database(url, pool_size=1, read_pool_size=1)  # one connection: every switch shows
+    # one connection: every switch shows
+    db = Database(url, pool_size=1, read_pool_size=1, read_scope=scope)
     try:
         async with db.engine.begin() as conn:
             await conn.run_sync(md.create_all)

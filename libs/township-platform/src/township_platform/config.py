@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -36,6 +38,8 @@ class ServiceSettings(CommonSettings):
     db_pool_size: int = Field(10, ge=1)
     db_max_overflow: int = Field(5, ge=0)
     db_read_pool_size: int = Field(4, ge=1)
+    # "transaction" behind a transaction-pooling proxy (PgBouncer pool_mode=transaction)
+    db_read_scope: Literal["session", "transaction"] = "session"
     nats_url: str = "nats://127.0.0.1:4222"
     stream_replicas: int = Field(1, ge=1, le=5)
     grpc_host: str = "0.0.0.0"

@@ -108,7 +108,13 @@ class Database:
     """One engine per process; hands out units of work."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, max_overflow: int = 5, read_pool_size: int = 4
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 5,
+        read_pool_size: int = 4,
+        read_scope: str = "session",
     ) -> None:
         self.url = async_url(url)
         self.engine: AsyncEngine = create_async_engine(
@@ -126,7 +132,9 @@ class Database:
         trace_sql(self.engine.sync_engine, self.database)
         _ping_if_idle(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.reads = ReadPool(self.url, size=read_pool_size, database=self.database)
+        self.reads = ReadPool(
+            self.url, size=read_pool_size, database=self.database, scope=read_scope
+        )
 
     @asynccontextmanager
     async def unit_of_work(
@@ -187,9 +195,19 @@ class ReadPool:
     and changes it only when the next caller is of another township, so row-level security
     still scopes every read. These connections are never used for writes or for the
     unscoped work of relays and consumers (those use the engine's pool).
+
+    Behind a *transaction*-pooling proxy (PgBouncer ``pool_mode=transaction``) a session
+    setting would follow the server connection to another client: ``scope="transaction"``
+    then wraps each read in a transaction with a transaction-local setting (three round
+    trips more per read, still no ORM).
     """
 
-    def __init__(self, url: str, *, size: int = 4, database: str = "") -> None:
+    def __init__(
+        self, url: str, *, size: int = 4, database: str = "", scope: str = "session"
+    ) -> None:
+        if scope not in ("session", "transaction"):
+            raise ValueError("scope is 'session' or 'transaction'")
+        self.scope = scope
         self.database = database
         self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self.size = size
@@ -239,16 +257,24 @@ class ReadPool:
         rc = await self._acquire()
         tenant = township or ""
         try:
-            if rc.township != tenant:
-                rc.township = None
-                await rc.conn.execute("SELECT set_config('township.current', $1, false)", tenant)
-                rc.township = tenant
-            yield rc.conn
+            if self.scope == "transaction":
+                async with rc.conn.transaction(readonly=True):
+                    await rc.conn.execute(SET_TENANT, tenant)
+                    yield rc.conn
+            else:
+                if rc.township != tenant:
+                    rc.township = None
+                    await rc.conn.execute(
+                        "SELECT set_config('township.current', $1, false)", tenant
+                    )
+                    rc.township = tenant
+                yield rc.conn
         except (*_CONNECTION_ERRORS, asyncio.CancelledError):
             self._discard(rc)  # a query cut short may leave the protocol mid-message
             raise
         except BaseException:
-            if rc.conn.is_in_transaction() or rc.township != tenant:
+            session_stale = self.scope == "session" and rc.township != tenant
+            if rc.conn.is_in_transaction() or session_stale:
                 self._discard(rc)
             else:
                 self._idle.put_nowait(rc)

@@ -254,6 +254,7 @@ class ServiceApp:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             read_pool_size=settings.db_read_pool_size,
+            read_scope=settings.db_read_scope,
         )
         self._servicers: list[tuple[Callable[[Any, aio.Server], None], Any, str]] = []
         self._public: set[str] = set()
