@@ -139,3 +139,35 @@ async def test_the_read_pool_scopes_every_read_to_its_callers_township(
         assert [r["id"] for r in rows] == ["bailiu-0", "bailiu-1"]
     finally:
         await db.dispose()
+
+
+async def test_a_connection_lost_under_a_unit_of_work_is_replaced(
+    postgres_server: PostgresServer,
+) -> None:
+    """After a server-side disconnect, the next unit of work gets a fresh connection.
+
+    The unit of work's own statements run on the driver connection, outside SQLAlchemy's
+    error handling; without the invalidation the pool kept handing out the dead connection
+    to busy services (it is pinged only after a second idle) and no request succeeded after
+    a PostgreSQL restart under load.
+    """
+    postgres_server.ensure_role(ROLE)
+    url = postgres_server.url(f"rls_{uuid.uuid4().hex[:8]}", user=ROLE)
+    await ensure_database(url)
+    db = Database(url, pool_size=1, max_overflow=0)  # one connection: the same one returns
+    database = url.rsplit("/", 1)[1]
+    try:
+        async with db.unit_of_work(_clerk("zhaowan")) as uow:
+            pid = await uow.driver.fetchval("SELECT pg_backend_pid()")
+        admin = await asyncpg.connect(postgres_server.url(database).replace("+asyncpg", ""))
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        with pytest.raises(Exception):  # noqa: B017 - whatever the lost connection raises
+            async with db.unit_of_work(_clerk("zhaowan")) as uow:
+                await uow.driver.fetchval("SELECT 1")
+        async with db.unit_of_work(_clerk("zhaowan")) as uow:
+            assert await uow.driver.fetchval("SELECT pg_backend_pid()") != pid
+    finally:
+        await db.dispose()

@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -140,23 +141,36 @@ class Database:
     async def unit_of_work(
         self, principal: Principal | None = None, *, source: str = ""
     ) -> AsyncIterator[UnitOfWork]:
-        """One transaction: commit on success, roll back on any exception."""
+        """One transaction: commit on success, roll back on any exception.
+
+        A connection lost under a statement on the driver connection (a PostgreSQL restart)
+        is invalidated here, as SQLAlchemy does for its own statements, so the pool replaces
+        it instead of handing the dead connection to the next unit of work.
+        """
         async with self._sessions() as session, session.begin():
-            driver = await _begin(session)
-            # Row-level security reads this setting (second wall behind query filters). It
-            # is transaction-local, so a pooled connection outside a transaction is always
-            # unscoped: county-wide work (consumers, jobs, county users) skips the statement.
-            tenant = principal.township if principal and principal.township else ""
-            if tenant:
-                await driver.execute(SET_TENANT, tenant)
-            uow = UnitOfWork(
-                session=session,
-                principal=principal,
-                source=source,
-                driver=Sql(driver, self.database),
-            )
-            yield uow
-            await uow.flush_events()
+            conn = await session.connection()
+            try:
+                driver = await _begin(conn)
+                # Row-level security reads this setting (second wall behind query filters).
+                # It is transaction-local, so a pooled connection outside a transaction is
+                # always unscoped: county-wide work (consumers, jobs, county users) skips it.
+                tenant = principal.township if principal and principal.township else ""
+                if tenant:
+                    await driver.execute(SET_TENANT, tenant)
+                uow = UnitOfWork(
+                    session=session,
+                    principal=principal,
+                    source=source,
+                    driver=Sql(driver, self.database),
+                )
+                yield uow
+                await uow.flush_events()
+            except BaseException as e:
+                # a statement cut short by cancellation may leave the protocol mid-message
+                if isinstance(e, asyncio.CancelledError) or _connection_lost(e):
+                    with contextlib.suppress(Exception):
+                        await conn.invalidate()
+                raise
 
     def pool_in_use(self) -> int:
         """Connections currently checked out of the pool."""
@@ -392,7 +406,19 @@ class Sql:
         return value
 
 
-async def _begin(session: AsyncSession) -> asyncpg.Connection:
+def _connection_lost(error: BaseException) -> bool:
+    """True when ``error`` (or what caused it) says the server connection is gone."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _CONNECTION_ERRORS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+async def _begin(conn: AsyncConnection) -> asyncpg.Connection:
     """Start the session's transaction now and return its asyncpg connection.
 
     The platform's own statements (the tenant setting, outbox, inbox, idempotency keys) and
@@ -401,7 +427,6 @@ async def _begin(session: AsyncSession) -> asyncpg.Connection:
     transaction as the ORM's statements. SQLAlchemy's asyncpg adapter begins lazily, at its
     first statement, so it is asked to begin here first.
     """
-    conn = await session.connection()
     fairy = await conn.get_raw_connection()
     adapted: Any = fairy.dbapi_connection
     if adapted._transaction is None:
