@@ -28,6 +28,7 @@ import argparse
 import copy
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -189,6 +190,12 @@ def secrets_as_configmaps(public_key: str) -> list[dict[str, Any]]:
             "kind": "ConfigMap",
             "metadata": {"name": "township-gateway-jwt"},
             "data": {"public.pem": public_key},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "township-principal-key"},
+            "data": {"key": secrets.token_hex(32)},
         },
     ]
 

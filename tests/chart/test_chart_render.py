@@ -144,7 +144,7 @@ def test_topology_spread_and_rollout(render: Render) -> None:
 DOMAIN_ENV = {
     "DATABASE_URL", "NATS_URL", "GRPC_PORT", "METRICS_PORT", "OTLP_ENDPOINT",
     "TRACE_SAMPLING_RATIO", "ENVIRONMENT", "LOG_LEVEL", "STREAM_REPLICAS", "TOWNSHIPS_FILE",
-    "SHUTDOWN_GRACE_SECONDS", "SHUTDOWN_DRAIN_SECONDS", "DB_POOL_SIZE",
+    "SHUTDOWN_GRACE_SECONDS", "SHUTDOWN_DRAIN_SECONDS", "DB_POOL_SIZE", "PRINCIPAL_KEY_FILE",
 }  # fmt: skip
 PROCESS_ENV = {"MALLOC_ARENA_MAX"}  # not ours: glibc's, set for every process
 GATEWAY_ENV = {
@@ -152,7 +152,7 @@ GATEWAY_ENV = {
     "JWT_ISSUER", "JWT_AUDIENCE", "TOWNSHIPS_FILE", "OTLP_ENDPOINT", "TRACE_SAMPLING_RATIO",
     "ENVIRONMENT", "LOG_LEVEL", "DEV_MODE", "RPC_TIMEOUT_SECONDS",
     "SHUTDOWN_GRACE_SECONDS",  # CommonSettings (township_platform.config), every process
-    "SHUTDOWN_DRAIN_SECONDS",
+    "SHUTDOWN_DRAIN_SECONDS", "PRINCIPAL_KEY_FILE",
 }  # fmt: skip
 
 
@@ -493,3 +493,24 @@ def test_no_plain_secret_in_values() -> None:
     text = (CHART / "values.yaml").read_text(encoding="utf-8")
     assert not re.search(r"://[^/\s:@]+:[^/\s@]+@", text), "credentials in a URL"
     assert not re.search(r"(?i)^\s*(password|token|secret)\s*:\s*\S", text, re.M)
+
+
+def test_every_pod_mounts_the_principal_signing_key(render: Render) -> None:
+    """Gateway and services share the key that signs principals; none without it."""
+    objs = render(*VALUE_SETS["default"])
+    for name in (*DOMAINS, "gateway"):
+        spec = named(objs, "Deployment", f"{FULL}-{name}")["spec"]["template"]["spec"]
+        volume = next(v for v in spec["volumes"] if v["name"] == "principal-key")
+        assert volume["secret"]["secretName"] == "township-principal-key"
+        container = spec["containers"][0]
+        mount = next(m for m in container["volumeMounts"] if m["name"] == "principal-key")
+        assert mount["readOnly"] is True
+        env = env_of(container)
+        key_file = env[f"TOWNSHIP_{name.upper()}_PRINCIPAL_KEY_FILE"]["value"]
+        assert key_file == f"{mount['mountPath']}/key"
+    unsigned = render(*VALUE_SETS["default"], sets=("principalSigning.existingSecret=",))
+    for name in (*DOMAINS, "gateway"):
+        spec = named(unsigned, "Deployment", f"{FULL}-{name}")["spec"]["template"]["spec"]
+        assert all(v["name"] != "principal-key" for v in spec["volumes"])
+        env = env_of(spec["containers"][0])
+        assert f"TOWNSHIP_{name.upper()}_PRINCIPAL_KEY_FILE" not in env

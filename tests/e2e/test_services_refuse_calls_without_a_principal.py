@@ -1,8 +1,9 @@
 """Services re-check: a gRPC call that reaches a service without a principal is refused.
 
 The gateway is the only door, but a service does not rely on it: anything arriving without
-the principal metadata (or with a malformed one) gets UNAUTHENTICATED, except the few
-methods that are public by design.
+the principal metadata, with a malformed one, or with one the gateway did not sign (the
+stack runs with a principal-signing key, as the chart does) gets UNAUTHENTICATED, except the
+few methods that are public by design.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 from township.enforcement.v1 import enforcement_pb2, enforcement_pb2_grpc
 from township.permits.v1 import permits_pb2, permits_pb2_grpc
 from township.personnel.v1 import personnel_pb2, personnel_pb2_grpc
+from township_platform.principal import load_signing_key, sign_principal
 from township_testing.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -22,9 +24,20 @@ def _channel(system: LocalStack, service: str) -> grpc.Channel:
     return grpc.insecure_channel(f"127.0.0.1:{system.grpc_ports[service]}")
 
 
+CLERK = '{"sub":"clerk-zw-01","roles":["clerk"],"township":"zhaowan"}'
+COUNTY_ADMIN = '{"sub":"intruder","roles":["county_admin"]}'
+
+
 @pytest.mark.parametrize(
     "metadata",
-    [(), (("x-township-principal", "not json"),), (("x-township-principal", '{"roles":[]}'),)],
+    [
+        (),
+        (("x-township-principal", "not json"),),
+        (("x-township-principal", '{"roles":[]}'),),
+        # well-formed, but not signed by the gateway: anyone on the network could send it
+        (("x-township-principal", COUNTY_ADMIN),),
+        (("x-township-principal", COUNTY_ADMIN), ("x-township-principal-sig", "forged")),
+    ],
 )
 def test_calls_without_a_valid_principal_are_unauthenticated(
     system: LocalStack, metadata: tuple[tuple[str, str], ...]
@@ -50,3 +63,27 @@ def test_public_methods_answer_without_a_principal(system: LocalStack) -> None:
             enforcement_pb2.ListEntrustmentsRequest(township_id="zhaowan"), timeout=5
         )
     assert len(reply.entrustments) == 84
+
+
+def test_a_principal_signed_with_the_shared_key_is_accepted(system: LocalStack) -> None:
+    """The same call with the gateway's signature gets through (and finds nothing)."""
+    key = load_signing_key(str(system.principal_key))
+    assert key is not None
+    signed = (
+        ("x-township-principal", CLERK),
+        ("x-township-principal-sig", sign_principal(CLERK, key)),
+    )
+    with _channel(system, "permits") as ch:
+        stub = permits_pb2_grpc.PermitsServiceStub(ch)
+        with pytest.raises(grpc.RpcError) as e:
+            stub.GetApplication(
+                permits_pb2.GetApplicationRequest(id="0"), metadata=signed, timeout=5
+            )
+        assert e.value.code() == grpc.StatusCode.NOT_FOUND
+        # a signature is bound to its principal: reused on another one it is refused
+        reused = (("x-township-principal", COUNTY_ADMIN), signed[1])
+        with pytest.raises(grpc.RpcError) as e:
+            stub.GetApplication(
+                permits_pb2.GetApplicationRequest(id="0"), metadata=reused, timeout=5
+            )
+        assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED

@@ -188,6 +188,12 @@ seccompProfile:
   value: {{ $root.Values.shutdownDrainSeconds | quote }}
 - name: MALLOC_ARENA_MAX  # glibc: fewer malloc arenas, ~5-10 MiB less per process
   value: "2"
+{{- with $root.Values.principalSigning }}
+{{- if .existingSecret }}
+- name: {{ $p }}PRINCIPAL_KEY_FILE
+  value: /etc/township-principal/{{ .existingSecretKey }}
+{{- end }}
+{{- end }}
 {{- if eq .name "gateway" }}
 - name: {{ $p }}HTTP_PORT
   value: "8080"
@@ -255,15 +261,32 @@ seccompProfile:
     items:
       - key: townships.json
         path: townships.json
+{{- with $root.Values.principalSigning }}
+{{- if .existingSecret }}
+- name: principal-key
+  secret:
+    secretName: {{ .existingSecret }}
+    defaultMode: 0440
+    items:
+      - key: {{ .existingSecretKey }}
+        path: {{ .existingSecretKey }}
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{- define "township.volumeMounts" -}}
+{{- $root := .root | default . -}}
 - name: tmp
   mountPath: /tmp
 # The whole folder (not a subPath): kubelet refreshes it in place when the ConfigMap changes.
 - name: townships
   mountPath: /etc/township
   readOnly: true
+{{- if $root.Values.principalSigning.existingSecret }}
+- name: principal-key
+  mountPath: /etc/township-principal
+  readOnly: true
+{{- end }}
 {{- end -}}
 
 {{- define "township.slugs" -}}

@@ -15,6 +15,10 @@ class CommonSettings(BaseSettings):
 
     environment: str = Field("development", description="development | staging | production")
     version: str = "0.1.0"
+    # The key the gateway signs principals with and the services check them with (a file
+    # of at least 32 bytes, the same for every process). Unset: principals are unsigned and
+    # only the network policy keeps callers other than the gateway away.
+    principal_key_file: str | None = None
     log_level: str = "INFO"
     otlp_endpoint: str | None = Field(None, description="OTLP/gRPC endpoint; traces off if empty")
     trace_sampling_ratio: float = Field(0.1, ge=0.0, le=1.0)

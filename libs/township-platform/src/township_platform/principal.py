@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from township_platform.errors import PermissionDenied
 
 PRINCIPAL_KEY = "x-township-principal"
+PRINCIPAL_SIGNATURE_KEY = "x-township-principal-sig"
 IDEMPOTENCY_KEY = "x-idempotency-key"
 
 ROLES = frozenset(
@@ -116,3 +121,60 @@ def metadata_value(metadata: Sequence[tuple[str, str | bytes]] | None, key: str)
         if k == key:
             return v.decode() if isinstance(v, bytes) else v
     return None
+
+
+def load_signing_key(path: str | None) -> bytes | None:
+    """The shared principal-signing key from a file (None when not configured)."""
+    if not path:
+        return None
+    key = Path(path).read_bytes().strip()
+    if len(key) < 32:
+        raise ValueError(f"the principal signing key in {path} is shorter than 32 bytes")
+    return key
+
+
+def sign_principal(raw: str, key: bytes) -> str:
+    """HMAC-SHA256 of the principal's metadata value, base64url without padding."""
+    digest = hmac.new(key, raw.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+class PrincipalVerifier:
+    """Reads the caller from gRPC metadata, checking the gateway's signature when keyed.
+
+    The gateway signs the principal it verified from the bearer token with a key it shares
+    with the services; a service with the key refuses a principal that is unsigned or
+    signed with another key, so reaching a service's port is not enough to act as anyone
+    (the NetworkPolicy remains the first wall). Verified values are remembered (the same
+    callers recur), so the check costs one dictionary lookup per call.
+    """
+
+    def __init__(self, key: bytes | None, *, max_cached: int = 10_000) -> None:
+        self.key = key
+        self._verified: dict[str, str] = {}
+        self._max = max_cached
+
+    def principal(self, metadata: Iterable[tuple[str, str | bytes]] | None) -> Principal | None:
+        """The principal, or None when absent, malformed, or (with a key) not signed by it."""
+        raw: str | None = None
+        signature: str | None = None
+        for k, v in metadata or ():
+            if k == PRINCIPAL_KEY:
+                raw = v.decode() if isinstance(v, bytes) else v
+            elif k == PRINCIPAL_SIGNATURE_KEY:
+                signature = v.decode() if isinstance(v, bytes) else v
+        if raw is None:
+            return None
+        if self.key is not None:
+            if signature is None:
+                return None
+            if self._verified.get(raw) != signature:
+                if not hmac.compare_digest(sign_principal(raw, self.key), signature):
+                    return None
+                if len(self._verified) >= self._max:
+                    self._verified.clear()
+                self._verified[raw] = signature
+        try:
+            return Principal.from_json(raw)
+        except (ValueError, KeyError, TypeError):
+            return None

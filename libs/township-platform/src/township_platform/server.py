@@ -46,7 +46,13 @@ from township_platform.errors import (
 )
 from township_platform.logging import configure_logging, current_township, get_logger
 from township_platform.metrics import ServiceMetrics
-from township_platform.principal import IDEMPOTENCY_KEY, Principal, metadata_value
+from township_platform.principal import (
+    IDEMPOTENCY_KEY,
+    Principal,
+    PrincipalVerifier,
+    load_signing_key,
+    metadata_value,
+)
 from township_platform.telemetry import (
     context_from_headers,
     setup_telemetry,
@@ -76,8 +82,10 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         service: str,
         public: set[str],
         readonly: set[str] | None = None,
+        verifier: PrincipalVerifier | None = None,
     ) -> None:
         self.db = db
+        self.verifier = verifier or PrincipalVerifier(None)
         self.metrics = metrics
         self.service = service
         self.public = public
@@ -123,10 +131,10 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                 attributes={"rpc.system": "grpc", "rpc.method": short},
             ) as span:
                 try:
-                    principal = Principal.from_metadata(metadata)
+                    principal = self.verifier.principal(metadata)
                     if principal is None and not is_public:
                         code = grpc.StatusCode.UNAUTHENTICATED
-                        await context.abort(code, "missing or malformed principal")
+                        await context.abort(code, "missing, malformed or unsigned principal")
                     if principal and principal.township:
                         span.set_attribute("township", principal.township)
                         current_township.set(principal.township)
@@ -318,7 +326,12 @@ class ServiceApp:
         server = aio.server(
             interceptors=[
                 UnitOfWorkInterceptor(
-                    self.db, self.metrics, self.service, self._public, self._readonly
+                    self.db,
+                    self.metrics,
+                    self.service,
+                    self._public,
+                    self._readonly,
+                    PrincipalVerifier(load_signing_key(s.principal_key_file)),
                 )
             ],
             options=[("grpc.so_reuseport", 0)],

@@ -7,6 +7,7 @@ three start the system the same way. Every process binds 127.0.0.1.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -57,6 +58,16 @@ class StackConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
+def ensure_principal_key(folder: Path) -> Path:
+    """The stack's principal-signing key (random, created once, kept with the data)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "principal.key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32) + "\n", encoding="ascii")
+        path.chmod(0o600)
+    return path
+
+
 class LocalStack:
     """Starts, stops and kills the parts of the system."""
 
@@ -69,6 +80,7 @@ class LocalStack:
         self.postgres: PostgresServer | None = None
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.private_key, self.public_key = ensure_dev_keys(self.root / "keys")
+        self.principal_key = ensure_principal_key(self.root / "keys")
         self.grpc_ports = {s: _port_or_free(config.service_ports.get(s, 0)) for s in SERVICES}
         self.metrics_ports = {s: _port_or_free(config.metrics_ports.get(s, 0)) for s in SERVICES}
         self.gateway_port = _port_or_free(config.gateway_port)
@@ -121,6 +133,8 @@ class LocalStack:
             "TRACE_SAMPLING_RATIO": str(self.config.trace_sampling_ratio),
             "TOWNSHIPS_FILE": str(self.config.townships_file),
             "SHUTDOWN_GRACE_SECONDS": "5",
+            # the gateway signs principals with it, the services check them: as deployed
+            "PRINCIPAL_KEY_FILE": str(self.principal_key),
         }
         if self.config.otlp_endpoint:
             common["OTLP_ENDPOINT"] = self.config.otlp_endpoint

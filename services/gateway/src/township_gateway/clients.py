@@ -15,7 +15,14 @@ from township.personnel.v1 import personnel_pb2_grpc
 from township.stationed.v1 import stationed_pb2_grpc
 from township_gateway.config import GatewaySettings
 from township_gateway.problems import from_rpc_error
-from township_platform.principal import IDEMPOTENCY_KEY, PRINCIPAL_KEY, Principal
+from township_platform.principal import (
+    IDEMPOTENCY_KEY,
+    PRINCIPAL_KEY,
+    PRINCIPAL_SIGNATURE_KEY,
+    Principal,
+    load_signing_key,
+    sign_principal,
+)
 from township_platform.telemetry import inject_trace_headers
 
 T = TypeVar("T")
@@ -36,26 +43,35 @@ _CHANNEL_OPTIONS = [
 ]
 
 
-_PRINCIPAL_JSON: dict[int, tuple[Principal, str]] = {}
-_PRINCIPAL_JSON_MAX = 10_000
+_PRINCIPAL_METADATA_MAX = 10_000
 
 
-def _principal_json(principal: Principal) -> str:
-    """The principal's metadata value, serialised once per principal object.
+class PrincipalMetadata:
+    """The principal's metadata entries (JSON, and its signature when a key is set).
 
-    Principals come from the token cache, so the same objects recur on every request;
-    ``json.dumps`` on each call was a visible share of the gateway's CPU. Keyed by identity
-    (a Principal holds a dict, so it is not hashable); the entry keeps the object alive, so
-    its id cannot be reused while cached.
+    Computed once per principal object: principals come from the token cache, so the same
+    objects recur on every request, and ``json.dumps`` plus an HMAC on each call were a
+    visible share of the gateway's CPU. Keyed by identity (a Principal holds a dict, so it
+    is not hashable); the entry keeps the object alive, so its id cannot be reused while
+    cached.
     """
-    hit = _PRINCIPAL_JSON.get(id(principal))
-    if hit is not None and hit[0] is principal:
-        return hit[1]
-    value = principal.to_json()
-    if len(_PRINCIPAL_JSON) >= _PRINCIPAL_JSON_MAX:
-        _PRINCIPAL_JSON.clear()
-    _PRINCIPAL_JSON[id(principal)] = (principal, value)
-    return value
+
+    def __init__(self, key: bytes | None) -> None:
+        self.key = key
+        self._cache: dict[int, tuple[Principal, tuple[tuple[str, str], ...]]] = {}
+
+    def __call__(self, principal: Principal) -> tuple[tuple[str, str], ...]:
+        hit = self._cache.get(id(principal))
+        if hit is not None and hit[0] is principal:
+            return hit[1]
+        raw = principal.to_json()
+        entries: tuple[tuple[str, str], ...] = ((PRINCIPAL_KEY, raw),)
+        if self.key is not None:
+            entries += ((PRINCIPAL_SIGNATURE_KEY, sign_principal(raw, self.key)),)
+        if len(self._cache) >= _PRINCIPAL_METADATA_MAX:
+            self._cache.clear()
+        self._cache[id(principal)] = (principal, entries)
+        return entries
 
 
 class Services:
@@ -63,6 +79,7 @@ class Services:
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.timeout = settings.rpc_timeout_seconds
+        self.principal_metadata = PrincipalMetadata(load_signing_key(settings.principal_key_file))
         self.channels: dict[str, aio.Channel] = {
             "permits": aio.insecure_channel(settings.permits_addr, options=_CHANNEL_OPTIONS),
             "enforcement": aio.insecure_channel(
@@ -87,7 +104,7 @@ class Services:
         """Call ``method`` with the principal, trace context and a deadline; map errors."""
         metadata: list[tuple[str, str]] = []
         if principal is not None:
-            metadata.append((PRINCIPAL_KEY, _principal_json(principal)))
+            metadata.extend(self.principal_metadata(principal))
         if idempotency_key:
             metadata.append((IDEMPOTENCY_KEY, idempotency_key))
         carrier: dict[str, str] = {}

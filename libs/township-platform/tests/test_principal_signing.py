@@ -1,0 +1,55 @@
+"""The principal's signature between the gateway and the services (pure, no I/O)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from township_platform.principal import (
+    PRINCIPAL_KEY,
+    PRINCIPAL_SIGNATURE_KEY,
+    Principal,
+    PrincipalVerifier,
+    load_signing_key,
+    sign_principal,
+)
+
+KEY = b"k" * 32
+CLERK = Principal(sub="clerk-zw-01", roles=("clerk",), township="zhaowan")
+
+
+def _metadata(raw: str, signature: str | None) -> list[tuple[str, str]]:
+    md = [(PRINCIPAL_KEY, raw)]
+    if signature is not None:
+        md.append((PRINCIPAL_SIGNATURE_KEY, signature))
+    return md
+
+
+def test_a_signed_principal_is_read_and_an_unsigned_or_altered_one_is_not() -> None:
+    raw = CLERK.to_json()
+    verifier = PrincipalVerifier(KEY)
+    assert verifier.principal(_metadata(raw, sign_principal(raw, KEY))) == CLERK
+    assert verifier.principal(_metadata(raw, sign_principal(raw, KEY))) == CLERK  # cached
+    assert verifier.principal(_metadata(raw, None)) is None
+    assert verifier.principal(_metadata(raw, sign_principal(raw, b"x" * 32))) is None
+    altered = raw.replace("zhaowan", "bailiu")
+    assert verifier.principal(_metadata(altered, sign_principal(raw, KEY))) is None
+    assert verifier.principal([]) is None
+
+
+def test_without_a_key_principals_are_read_unsigned() -> None:
+    raw = CLERK.to_json()
+    assert PrincipalVerifier(None).principal(_metadata(raw, None)) == CLERK
+    assert PrincipalVerifier(None).principal(_metadata("not json", None)) is None
+
+
+def test_the_key_file_must_hold_a_real_key(tmp_path: Path) -> None:
+    assert load_signing_key(None) is None
+    good = tmp_path / "good"
+    good.write_text("a" * 64 + "\n")
+    assert load_signing_key(str(good)) == b"a" * 64
+    short = tmp_path / "short"
+    short.write_text("secret\n")
+    with pytest.raises(ValueError, match="shorter than 32 bytes"):
+        load_signing_key(str(short))
