@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from township.permits.v1 import permits_pb2
 from township_permits.domain.applications import allowed_actions
 from township_permits.domain.calendar import WorkCalendar
+from township_permits.domain.deadlines import deadlines_on
 from township_permits.models import (
     ApplicationRow,
     DelegationRow,
@@ -45,7 +46,7 @@ def application(
     history: list[HistoryRow] | None = None,
 ) -> permits_pb2.Application:
     """An application with its deadlines as seen today (and its history when given)."""
-    d = app_clock(app, item).deadlines(calendar, today)
+    d = deadlines_on(app_clock(app, item), calendar, today)
     out = permits_pb2.Application(
         id=app.id,
         township_id=app.township_id,

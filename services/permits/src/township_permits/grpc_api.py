@@ -15,6 +15,7 @@ from township.permits.v1 import permits_pb2, permits_pb2_grpc
 from township_permits import convert, events, metrics, reads, repository, workflow
 from township_permits.catalogue_data import ServiceItem, load_catalogue
 from township_permits.domain.applications import ApplicationState, bundle_status
+from township_permits.domain.deadlines import deadlines_on
 from township_permits.domain.intake import (
     IntakeRequest,
     check_intake_role,
@@ -241,7 +242,9 @@ class PermitsServicer(permits_pb2_grpc.PermitsServiceServicer):
         items = await repository.items_by_code(session, [p.item_code for p in parts])
         today = clock.today()
         deadlines = {
-            p.id: workflow.app_clock(p, items[p.item_code]).deadlines(self.runtime.calendar, today)
+            p.id: deadlines_on(
+                workflow.app_clock(p, items[p.item_code]), self.runtime.calendar, today
+            )
             for p in parts
         }
         ratings = await repository.ratings_of_receipt(session, receipt.receipt_code)

@@ -14,6 +14,7 @@ in hand — the day it was received, or the day the last pause was lifted.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -229,3 +230,14 @@ def deemed_accepted(
     if state != "SUBMITTED":
         return False
     return today > correction_deadline(calendar, window_from)
+
+
+@functools.lru_cache(maxsize=2048)
+def deadlines_on(clock: ApplicationClock, calendar: WorkCalendar, today: dt.date) -> Deadlines:
+    """``clock.deadlines(calendar, today)``, remembered.
+
+    Pure and frequent: every read and every row of a queue page computes it, and the
+    applications of one day, one item and no pauses share one clock (a frozen value), so
+    most calls are answered from the cache. Bounded; a new calendar is a new key.
+    """
+    return clock.deadlines(calendar, today)
