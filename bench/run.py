@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,10 @@ def measure(profile: Profile, *, locust: bool, profile_dir: Path | None) -> dict
                 system["submit_half"] = half.as_dict()
 
         def fixed() -> dict[str, Any]:
+            # A steady state, not the tail of the previous phases: permits' outbox empty and
+            # personnel caught up with every event of the last minutes (bounded wait).
             run.wait_outbox_empty()
+            run.events_between(run.db_now() - timedelta(minutes=3), drain_timeout=60)
             per_intake = events_per_intake(run)
             start = run.db_now()
             result = run.submit(rate=profile.event_rate / per_intake, seconds=profile.event_seconds)
