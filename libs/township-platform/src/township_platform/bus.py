@@ -512,6 +512,20 @@ class EventConsumer:
         for _ in work:
             histogram.observe(per_event)
 
+    def _span(self, msg: Msg, envelope: common_pb2.EventEnvelope) -> Any:
+        """The CONSUMER span of one event, child of the producer's trace."""
+        return tracer.start_as_current_span(
+            f"consume {envelope.type}",
+            context=context_from_headers(msg.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.consumer.group.name": self.sub.durable,
+                "messaging.message.id": envelope.event_id,
+                "township": envelope.township_id,
+            },
+        )
+
     async def _apply(
         self, uow: UnitOfWork, msg: Msg, envelope: common_pb2.EventEnvelope, entry: Any
     ) -> str:
@@ -521,17 +535,7 @@ class EventConsumer:
         message_type, handler = entry
         token = current_township.set(envelope.township_id or None)
         try:
-            with tracer.start_as_current_span(
-                f"consume {envelope.type}",
-                context=context_from_headers(msg.headers),
-                kind=SpanKind.CONSUMER,
-                attributes={
-                    "messaging.system": "nats",
-                    "messaging.consumer.group.name": self.sub.durable,
-                    "messaging.message.id": envelope.event_id,
-                    "township": envelope.township_id,
-                },
-            ):
+            with self._span(msg, envelope):
                 payload = message_type()
                 envelope.payload.Unpack(payload)
                 if not await uow.mark_consumed(self.sub.durable, envelope.event_id, envelope.type):
@@ -563,17 +567,7 @@ class EventConsumer:
         started = time.perf_counter()
         # The span covers the handler, its failure log and the dead-lettering, so every log
         # line about this event carries its trace id.
-        with tracer.start_as_current_span(
-            f"consume {envelope.type}",
-            context=context_from_headers(msg.headers),
-            kind=SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "nats",
-                "messaging.consumer.group.name": label,
-                "messaging.message.id": envelope.event_id,
-                "township": envelope.township_id,
-            },
-        ) as span:
+        with self._span(msg, envelope) as span:
             try:
                 payload = message_type()
                 envelope.payload.Unpack(payload)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -340,70 +340,38 @@ class Sql:
         self.raw = raw
         self.database = database
 
-    async def execute(self, query: str, *args: Any) -> str:
-        """Run a statement; its status line."""
+    async def _traced(self, query: str, call: Callable[[], Awaitable[Any]]) -> Any:
         span = start_sql_span(query, self.database)
         if span is None:
-            return await self.raw.execute(query, *args)  # type: ignore[no-any-return]
+            return await call()
         try:
-            result: str = await self.raw.execute(query, *args)
+            result = await call()
         except BaseException as e:
             end_sql_span(span, e)
             raise
         end_sql_span(span)
         return result
 
+    async def execute(self, query: str, *args: Any) -> str:
+        """Run a statement; its status line."""
+        status: str = await self._traced(query, lambda: self.raw.execute(query, *args))
+        return status
+
     async def executemany(self, query: str, args: list[tuple[Any, ...]]) -> None:
         """Run a statement once per argument tuple, pipelined."""
-        span = start_sql_span(query, self.database)
-        if span is None:
-            await self.raw.executemany(query, args)
-            return
-        try:
-            await self.raw.executemany(query, args)
-        except BaseException as e:
-            end_sql_span(span, e)
-            raise
-        end_sql_span(span)
+        await self._traced(query, lambda: self.raw.executemany(query, args))
 
     async def fetch(self, query: str, *args: Any) -> list[Any]:
         """Every row."""
-        span = start_sql_span(query, self.database)
-        if span is None:
-            return list(await self.raw.fetch(query, *args))
-        try:
-            rows = list(await self.raw.fetch(query, *args))
-        except BaseException as e:
-            end_sql_span(span, e)
-            raise
-        end_sql_span(span)
-        return rows
+        return list(await self._traced(query, lambda: self.raw.fetch(query, *args)))
 
     async def fetchrow(self, query: str, *args: Any) -> Any:
         """The first row, or None."""
-        span = start_sql_span(query, self.database)
-        if span is None:
-            return await self.raw.fetchrow(query, *args)
-        try:
-            row = await self.raw.fetchrow(query, *args)
-        except BaseException as e:
-            end_sql_span(span, e)
-            raise
-        end_sql_span(span)
-        return row
+        return await self._traced(query, lambda: self.raw.fetchrow(query, *args))
 
     async def fetchval(self, query: str, *args: Any) -> Any:
         """The first column of the first row, or None."""
-        span = start_sql_span(query, self.database)
-        if span is None:
-            return await self.raw.fetchval(query, *args)
-        try:
-            value = await self.raw.fetchval(query, *args)
-        except BaseException as e:
-            end_sql_span(span, e)
-            raise
-        end_sql_span(span)
-        return value
+        return await self._traced(query, lambda: self.raw.fetchval(query, *args))
 
 
 def _connection_lost(error: BaseException) -> bool:
