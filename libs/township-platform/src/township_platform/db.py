@@ -296,27 +296,23 @@ class ReadPool:
         else:
             self._idle.put_nowait(rc)
 
+    async def _retried(self, township: str | None, read: Callable[[Sql], Awaitable[Any]]) -> Any:
+        """``read`` on a scoped connection; once more on a fresh one after a lost one."""
+        try:
+            async with self.connection(township) as conn:
+                return await read(Sql(conn, self.database))
+        except _CONNECTION_ERRORS:
+            async with self.connection(township) as conn:
+                return await read(Sql(conn, self.database))
+
     async def fetchrow(self, township: str | None, query: str, *args: Any) -> Any:
         """One row (or None); retried once on a fresh connection after a lost one."""
-        for attempt in (1, 2):
-            try:
-                async with self.connection(township) as conn:
-                    return await Sql(conn, self.database).fetchrow(query, *args)
-            except _CONNECTION_ERRORS:
-                if attempt == 2:
-                    raise
-        return None  # pragma: no cover - the loop returns or raises
+        return await self._retried(township, lambda sql: sql.fetchrow(query, *args))
 
     async def fetch(self, township: str | None, query: str, *args: Any) -> list[Any]:
         """All rows; retried once on a fresh connection after a lost one."""
-        for attempt in (1, 2):
-            try:
-                async with self.connection(township) as conn:
-                    return await Sql(conn, self.database).fetch(query, *args)
-            except _CONNECTION_ERRORS:
-                if attempt == 2:
-                    raise
-        return []  # pragma: no cover
+        rows: list[Any] = await self._retried(township, lambda sql: sql.fetch(query, *args))
+        return rows
 
     async def close(self) -> None:
         """Close every connection."""

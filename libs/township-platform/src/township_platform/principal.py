@@ -96,18 +96,6 @@ class Principal:
             certificate=data.get("certificate"),
         )
 
-    @classmethod
-    def from_metadata(cls, metadata: Iterable[tuple[str, str | bytes]] | None) -> Principal | None:
-        """Find the principal in gRPC invocation metadata (None when absent or malformed)."""
-        for key, value in metadata or ():
-            if key == PRINCIPAL_KEY:
-                raw = value.decode() if isinstance(value, bytes) else value
-                try:
-                    return cls.from_json(raw)
-                except (ValueError, KeyError, TypeError):
-                    return None
-        return None
-
 
 SYSTEM = Principal(sub="system", roles=("system",))
 

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from township_permits.models import (
     ApplicationRow,
-    BundleRow,
     DeadlineNoticeRow,
     DelegationRow,
     HistoryRow,
@@ -22,22 +21,6 @@ from township_permits.models import (
     RectificationRow,
     ServiceItemRow,
 )
-
-
-async def bundle_items(session: AsyncSession, code: str) -> list[str] | None:
-    """Item codes of a bundle, or None when the bundle does not exist."""
-    row = await session.get(BundleRow, code)
-    return list(row.item_codes) if row else None
-
-
-async def delegated_levels(session: AsyncSession, township: str) -> dict[str, str]:
-    """Item code → delegation level for one township."""
-    rows = await session.execute(
-        select(DelegationRow.item_code, DelegationRow.level).where(
-            DelegationRow.township_id == township
-        )
-    )
-    return dict(rows.tuples().all())
 
 
 async def items_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, ServiceItemRow]:

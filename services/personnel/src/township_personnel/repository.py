@@ -47,20 +47,6 @@ async def rules(session: AsyncSession) -> list[PointsRuleRow]:
 
 
 # entries ---------------------------------------------------------------------------------
-async def record_entry(session: AsyncSession, entry: PointsEntryRow) -> bool:
-    """Insert an automatic entry; False when the same event already produced it."""
-    values = {c.name: getattr(entry, c.name) for c in PointsEntryRow.__table__.columns}
-    values = {k: v for k, v in values.items() if v is not None or k == "source_event_id"}
-    values.pop("recorded_at", None)
-    result = await session.execute(
-        pg_insert(PointsEntryRow)
-        .values(**values)
-        .on_conflict_do_nothing(constraint="uq_points_event_rule")
-        .returning(PointsEntryRow.id)
-    )
-    return result.first() is not None
-
-
 async def add_entry(session: AsyncSession, entry: PointsEntryRow) -> PointsEntryRow:
     """Insert a claimed entry and return it as stored."""
     session.add(entry)
