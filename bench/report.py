@@ -107,6 +107,7 @@ def ratios(r: dict[str, Any]) -> dict[str, float | None]:
     return {
         "read_over_b0": _ratio(_get(r, "system.read.rps"), b0),
         "submit_over_b0": _ratio(_get(r, "system.submit_max.rps"), b0),
+        "submit_bundle_over_b0": _ratio(_get(r, "system.submit_bundle.rps"), b0),
         "read_over_b1": _ratio(_get(r, "system.read.rps"), b1),
         "b1_over_b0": _ratio(b1, b0),
         "tracing_10_over_off": _ratio(
@@ -310,7 +311,7 @@ def markdown(r: dict[str, Any]) -> str:
         f"{_fmt(q.get('read_over_b0'), 3)} × B0",
     )
     row(
-        "submit: POST /api/v1/applications (max)",
+        "submit: POST /api/v1/applications, one application (max)",
         s.get("submit_max"),
         f"{_fmt(q.get('submit_over_b0'), 3)} × B0",
     )
@@ -319,6 +320,12 @@ def markdown(r: dict[str, Any]) -> str:
         f"submit at half max ({_fmt((half or {}).get('target_rate'))}/s)",
         half,
     )
+    if s.get("submit_bundle"):
+        row(
+            "submit: newborn bundle, two applications per intake (max)",
+            s.get("submit_bundle"),
+            f"{_fmt(q.get('submit_bundle_over_b0'), 3)} × B0",
+        )
     t = s.get("tracing", {})
     row("read, tracing off, Prometheus unscraped", t.get("off"), "1.00")
     row(

@@ -151,6 +151,9 @@ def measure(profile: Profile, *, locust: bool, profile_dir: Path | None) -> dict
             half = rec("submit at half max", lambda: run.submit(rate=half_rate))
             if half:
                 system["submit_half"] = half.as_dict()
+        bundle = rec("submit the newborn bundle at max rate", lambda: run.submit(bundle=True))
+        if bundle:
+            system["submit_bundle"] = bundle.as_dict()
 
         def fixed() -> dict[str, Any]:
             # A steady state, not the tail of the previous phases: permits' outbox empty and
@@ -252,7 +255,7 @@ def measure(profile: Profile, *, locust: bool, profile_dir: Path | None) -> dict
 
 
 def events_per_intake(run: Run) -> int:
-    """How many submitted events one newborn intake produces (one per application)."""
+    """How many submitted events one benchmark intake produces (one per application)."""
     return max(1, run.apps_per_intake)
 
 

@@ -36,7 +36,7 @@ def test_tiny_run_writes_a_complete_report(tmp_path: Path) -> None:
     for name in ("b0_http_hello", "b1_grpc_echo"):
         assert r["baselines"][name]["rps"] > 0
     s = r["system"]
-    for key in ("read", "submit_max", "submit_half"):
+    for key in ("read", "submit_max", "submit_half", "submit_bundle"):
         assert s[key]["requests"] > 0, key
         assert sum(s[key]["errors"].values()) == 0, (key, s[key]["errors"])
     for key in ("off", "sampling_10", "sampling_100"):

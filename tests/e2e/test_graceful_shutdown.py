@@ -82,7 +82,14 @@ def test_service_stops_serving_then_finishes_in_flight_work(
         worker.join(30)
         system.start("permits")  # kills the old process first if it is somehow still alive
         system.wait_service("permits")
-    assert results and set(results) <= {201, 503}, results
+    if not (results and set(results) <= {201, 503}):
+        noteworthy = [
+            f"{name}: {line}"
+            for name in ("permits", "gateway")
+            for line in (system.logs / f"{name}.log").read_text().splitlines()
+            if '"level":"warning"' in line or '"level":"error"' in line or " 50" in line
+        ]
+        raise AssertionError(f"statuses {sorted(set(results))}; logs:\n" + "\n".join(noteworthy))
     with httpx.Client(base_url=system.gateway_url, timeout=10) as client:
         for receipt in receipts:
 

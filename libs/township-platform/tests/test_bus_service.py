@@ -36,6 +36,10 @@ pytestmark = pytest.mark.service
 
 effects_md = MetaData()
 effects = Table("effects", effects_md, Column("event_id", String(36)), Column("value", String(100)))
+# an effect the handler cannot write twice: a second insert fails (no ON CONFLICT)
+strict_effects = Table(
+    "strict_effects", effects_md, Column("event_id", String(36), primary_key=True)
+)
 
 _metrics: ServiceMetrics | None = None
 
@@ -265,3 +269,101 @@ async def test_a_backlog_is_applied_in_batches_and_a_poison_event_stays_alone(
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await relay.close()
+
+
+async def test_a_redelivered_event_is_a_duplicate_even_when_its_handler_is_not_idempotent(
+    db: Database, js: Any
+) -> None:
+    """The inbox row is written at the end of the transaction: a handler that fails on a
+    second run (here a primary key) must not turn a redelivery into a dead letter."""
+    await ensure_stream(js, "BUSTEST", ["township.*.bustest.>"])
+
+    async def strict(uow: UnitOfWork, env: common_pb2.EventEnvelope, p: StringValue) -> None:
+        await uow.session.execute(insert(strict_effects).values(event_id=env.event_id))
+
+    town = f"t{uuid.uuid4().hex[:8]}"
+    durable = f"s-{town}"
+    relay = OutboxRelay(db, js, metrics(), poll_seconds=0.2)
+    consumer = EventConsumer(
+        db, js, metrics(), "bustest", _subscription(durable, town, strict), max_deliver=2
+    )
+    tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
+    applied = metrics().events_consumed.labels(durable, "applied")
+    duplicate = metrics().events_consumed.labels(durable, "duplicate")
+    dead = metrics().events_dead_lettered.labels(durable)
+    try:
+        event_id = await _emit(db, town, "once")
+
+        async def arrived() -> bool:
+            return applied._value.get() == 1
+
+        await _until(arrived)
+        async with db.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(outbox.c.subject, outbox.c.envelope).where(outbox.c.event_id == event_id)
+                )
+            ).one()
+        for _ in range(2):  # past the stream's dedup window: a redelivery of the same event
+            await js.publish(row.subject, row.envelope, headers={"Nats-Msg-Id": str(uuid.uuid4())})
+
+        async def recognised() -> bool:
+            return duplicate._value.get() == 2
+
+        await _until(recognised)
+        assert dead._value.get() == 0
+        assert applied._value.get() == 1
+        async with db.engine.connect() as conn:
+            assert await conn.scalar(select(func.count()).select_from(strict_effects)) == 1
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await relay.close()
+
+
+async def test_a_commit_is_published_at_once_and_the_scan_catches_what_was_missed(
+    db: Database, js: Any, postgres_server: PostgresServer
+) -> None:
+    """The relay publishes a commit's events as it happens (no scan needed); rows committed
+    by a process without a relay (one that died, a command-line tool) go out by the scan
+    once they are older than the grace period."""
+    await ensure_stream(js, "BUSTEST", ["township.*.bustest.>"])
+    town = f"t{uuid.uuid4().hex[:8]}"
+    # no scan for a minute: only the hand-over from the commit can publish
+    relay = OutboxRelay(db, js, metrics(), poll_seconds=60, grace_seconds=60)
+    consumer = EventConsumer(db, js, metrics(), "bustest", _subscription(f"e-{town}", town, record))
+    tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
+    other = Database(db.url, pool_size=1)  # another process: nothing hands its rows over
+    try:
+        await asyncio.sleep(0.2)  # the relay's first scan is behind it
+        for i in range(5):
+            await _emit(db, town, f"eager{i}")
+
+        async def eager_arrived() -> bool:
+            return await _count(db) == 5
+
+        await _until(eager_arrived, within=5)
+        orphan = await _emit(other, town, "orphan")
+        await asyncio.sleep(1.0)
+        assert await _count(db) == 5  # not handed over, not old enough for a scan yet
+        relay.grace_seconds = 0.5
+        relay.wake()
+
+        async def orphan_arrived() -> bool:
+            return await _count(db) == 6
+
+        await _until(orphan_arrived, within=5)
+        async with db.engine.connect() as conn:
+            unsent = await conn.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+            )
+            got = {r[0] for r in await conn.execute(select(effects.c.event_id))}
+        assert unsent == 0
+        assert orphan in got
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await relay.close()
+        await other.dispose()

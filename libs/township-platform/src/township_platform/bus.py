@@ -1,10 +1,11 @@
 """The event backbone: JetStream streams, the outbox relay, and idempotent consumers.
 
-Producer side: :class:`OutboxRelay` reads committed outbox rows (woken by ``NOTIFY`` on
-commit, with a slow poll as a safety net), publishes them with ``Nats-Msg-Id = event_id``
-so JetStream drops a re-publish, and marks them sent. Killing it between publish and
-mark-sent re-publishes on restart; the stream's duplicate window absorbs it, and the
-consumers' inbox absorbs anything older.
+Producer side: :class:`OutboxRelay` publishes the outbox rows of each unit of work as soon
+as it commits (handed over in memory), with ``Nats-Msg-Id = event_id`` so JetStream drops a
+re-publish, and marks them sent. A slow scan of the table publishes whatever that missed (a
+process killed after its commit, NATS down): rows still unsent after a grace period. Killing
+it between publish and mark-sent re-publishes later; the stream's duplicate window absorbs
+it, and the consumers' inbox absorbs anything older.
 
 Consumer side: :class:`EventConsumer` pulls from a durable consumer, records the event id
 in the inbox in the same transaction as the handler's effect, then acks. A handler that keeps
@@ -15,6 +16,7 @@ number of deliveries; ``township redrive`` puts it back.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import time
@@ -37,7 +39,13 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import make_url
 
 from township.common.v1 import common_pb2
-from township_platform.db import OUTBOX_CHANNEL, Database, UnitOfWork
+from township_platform.db import (
+    AlreadyConsumed,
+    Database,
+    OutboxRow,
+    UnitOfWork,
+    already_consumed,
+)
 from township_platform.logging import current_township, get_logger
 from township_platform.metrics import ServiceMetrics
 from township_platform.principal import Principal
@@ -103,16 +111,28 @@ async def ensure_stream(
 
 
 _UNSENT = (
-    "SELECT seq, event_id, subject, type, township_id, envelope, headers::text AS headers "
-    "FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED"
+    "SELECT event_id, subject, type, township_id, envelope, headers::text AS headers "
+    "FROM outbox WHERE sent_at IS NULL AND created_at < now() - make_interval(secs => $2) "
+    "ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED"
 )
-_MARK_SENT = "UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])"
+_MARK_SENT = "UPDATE outbox SET sent_at = now() WHERE event_id = ANY($1::text[])"
 _BACKLOG = "SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL"
 _PURGE = "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1"
+_FRESH_MAX = 10_000  # committed rows waiting in memory; beyond that the scan takes over
 
 
 class OutboxRelay:
-    """Publishes committed outbox events to JetStream, in commit order."""
+    """Publishes committed outbox events to JetStream.
+
+    The unit of work hands each commit's rows over (``Database.after_commit``) and the
+    relay publishes them at once, in commit order within the process: no notification,
+    wake-up and query between a commit and its publish (about a millisecond of an event's
+    latency). Every ``poll_seconds`` it also scans the table for rows unsent for longer
+    than ``grace_seconds`` (``FOR UPDATE SKIP LOCKED``, so replicas share the work): those
+    of a process that died after committing, of a command-line tool, or of a publish that
+    failed. A row published twice (by both paths, or after a crash) has the same
+    ``Nats-Msg-Id`` and JetStream keeps one.
+    """
 
     def __init__(
         self,
@@ -122,6 +142,7 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         poll_seconds: float = 1.0,
+        grace_seconds: float = 2.0,
         retention: timedelta = timedelta(hours=24),
     ) -> None:
         self.db = db
@@ -129,37 +150,55 @@ class OutboxRelay:
         self.metrics = metrics
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.grace_seconds = grace_seconds
         self.retention = retention
         self._wake = asyncio.Event()
-        self._listener: asyncpg.Connection | None = None
+        self._scan_now = False
+        self._fresh: collections.deque[OutboxRow] = collections.deque()
+        self._conn: asyncpg.Connection | None = None
+        self._stopping = False
+        db.after_commit = self._committed
 
-    def wake(self) -> None:
-        """Ask the relay to look at the outbox now."""
+    def _committed(self, rows: list[OutboxRow]) -> None:
+        if len(self._fresh) + len(rows) <= _FRESH_MAX:
+            self._fresh.extend(rows)
+            self._wake.set()
+
+    def stop(self) -> None:
+        """Publish what commits handed over, then leave the loop (graceful shutdown)."""
+        self._stopping = True
         self._wake.set()
 
-    async def _listen(self) -> asyncpg.Connection:
-        """The relay's own connection: it LISTENs for commits and runs the relay's SQL.
+    def wake(self) -> None:
+        """Ask the relay to scan the outbox now."""
+        self._scan_now = True
+        self._wake.set()
 
-        Plain prepared statements on one long-lived connection: the relay's work per wake-up
-        is three statements, and through the ORM engine they cost more CPU than publishing.
-        """
-        if self._listener is not None and not self._listener.is_closed():
-            return self._listener
+    async def _connection(self) -> asyncpg.Connection:
+        """The relay's own connection (plain prepared statements: through the ORM engine
+        they cost more CPU than publishing)."""
+        if self._conn is not None and not self._conn.is_closed():
+            return self._conn
         dsn = make_url(self.db.url).set(drivername="postgresql")
-        self._listener = await asyncpg.connect(dsn.render_as_string(hide_password=False))
-        await self._listener.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
-        return self._listener
+        self._conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+        return self._conn
 
     async def run(self) -> None:
-        """Loop until cancelled: wait for a commit notification (or the poll), then drain."""
-        last_purge = 0.0
-        last_observed = 0.0
+        """Loop until cancelled: publish what was committed, scan now and then."""
+        last_scan = last_purge = last_observed = 0.0
         while True:
             try:
-                conn = await self._listen()
-                while await self.publish_batch(conn) >= self.batch_size:
-                    pass
+                conn = await self._connection()
+                while self._fresh:
+                    await self.publish_fresh(conn)
+                if self._stopping:
+                    return
                 now = time.monotonic()
+                if self._scan_now or now - last_scan >= self.poll_seconds:
+                    self._scan_now = False
+                    while await self.publish_batch(conn) >= self.batch_size:
+                        pass
+                    last_scan = now
                 if now - last_purge > 60:
                     await self.purge(conn)
                     last_purge = now
@@ -170,53 +209,66 @@ class OutboxRelay:
                 raise
             except Exception as e:  # keep relaying after NATS/DB outages
                 log.warning("outbox relay error; retrying", error=str(e))
-                if self._listener is not None:
+                # what was handed over stays in the table: the scan publishes it later
+                self._fresh.clear()
+                if self._conn is not None:
                     with contextlib.suppress(Exception):
-                        self._listener.terminate()
-                    self._listener = None
+                        self._conn.terminate()
+                    self._conn = None
+                if self._stopping:
+                    return  # the next process's scan publishes what is left
                 await asyncio.sleep(0.5)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            self._wake.clear()
+            if not self._fresh:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                self._wake.clear()
+
+    async def publish_fresh(self, conn: asyncpg.Connection | None = None) -> int:
+        """Publish up to ``batch_size`` rows handed over by commits; returns how many."""
+        conn = conn or await self._connection()
+        rows = [self._fresh.popleft() for _ in range(min(len(self._fresh), self.batch_size))]
+        if rows:
+            await self._publish(rows)
+            await conn.execute(_MARK_SENT, [r[0] for r in rows])
+        return len(rows)
 
     async def publish_batch(self, conn: asyncpg.Connection | None = None) -> int:
-        """Publish up to ``batch_size`` unsent events; returns how many were sent."""
-        conn = conn or await self._listen()
+        """Publish up to ``batch_size`` rows unsent for longer than the grace period."""
+        conn = conn or await self._connection()
         async with conn.transaction():
-            rows = await conn.fetch(_UNSENT, self.batch_size)
-            if not rows:
-                return 0
-            futures = []
-            for row in rows:
-                parent = context_from_headers(orjson.loads(row["headers"]))
-                with tracer.start_as_current_span(
-                    f"publish {row['type']}",
-                    context=parent,
-                    kind=SpanKind.PRODUCER,
-                    attributes={
-                        "messaging.system": "nats",
-                        "messaging.destination.name": row["subject"],
-                        "messaging.message.id": row["event_id"],
-                        "township": row["township_id"],
-                    },
-                ):
-                    headers = {"Nats-Msg-Id": row["event_id"], "township": row["township_id"]}
-                    inject_trace_headers(headers)
-                    futures.append(
-                        await self.js.publish_async(
-                            row["subject"], row["envelope"], headers=headers
-                        )
-                    )
-            await asyncio.wait_for(asyncio.gather(*futures), timeout=10)
-            await conn.execute(_MARK_SENT, [r["seq"] for r in rows])
-        for row in rows:
-            self.metrics.events_published.labels(row["type"]).inc()
+            rows = await conn.fetch(_UNSENT, self.batch_size, self.grace_seconds)
+            if rows:
+                await self._publish([tuple(r) for r in rows])
+                await conn.execute(_MARK_SENT, [r["event_id"] for r in rows])
         return len(rows)
+
+    async def _publish(self, rows: list[OutboxRow]) -> None:
+        """Publish rows in order and wait for every acknowledgement."""
+        futures = []
+        for event_id, subject, type_, township, envelope, headers_json in rows:
+            parent = context_from_headers(orjson.loads(headers_json))
+            with tracer.start_as_current_span(
+                f"publish {type_}",
+                context=parent,
+                kind=SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "nats",
+                    "messaging.destination.name": subject,
+                    "messaging.message.id": event_id,
+                    "township": township,
+                },
+            ):
+                headers = {"Nats-Msg-Id": event_id, "township": township}
+                inject_trace_headers(headers)
+                futures.append(await self.js.publish_async(subject, envelope, headers=headers))
+        await asyncio.wait_for(asyncio.gather(*futures), timeout=10)
+        for row in rows:
+            self.metrics.events_published.labels(row[2]).inc()
 
     async def observe_backlog(self, conn: asyncpg.Connection | None = None) -> None:
         """Update the backlog and oldest-age gauges."""
-        conn = conn or await self._listen()
+        conn = conn or await self._connection()
         row = await conn.fetchrow(_BACKLOG)
         self.metrics.outbox_backlog.set(row[0])
         oldest = row[1]
@@ -227,14 +279,16 @@ class OutboxRelay:
 
     async def purge(self, conn: asyncpg.Connection | None = None) -> None:
         """Forget sent events older than the retention (kept meanwhile for replays)."""
-        conn = conn or await self._listen()
+        conn = conn or await self._connection()
         await conn.execute(_PURGE, datetime.now(UTC) - self.retention)
 
     async def close(self) -> None:
-        """Close the LISTEN connection."""
-        if self._listener is not None:
+        """Close the relay's connection."""
+        if self.db.after_commit == self._committed:
+            self.db.after_commit = None
+        if self._conn is not None:
             with contextlib.suppress(Exception):
-                await self._listener.close()
+                await self._conn.close()
 
 
 class PullStream:
@@ -538,8 +592,7 @@ class EventConsumer:
             with self._span(msg, envelope):
                 payload = message_type()
                 envelope.payload.Unpack(payload)
-                if not await uow.mark_consumed(self.sub.durable, envelope.event_id, envelope.type):
-                    return "duplicate"
+                uow.consume(self.sub.durable, envelope.event_id, envelope.type)
                 await handler(uow, envelope, payload)
                 return "applied"
         finally:
@@ -575,12 +628,19 @@ class EventConsumer:
                 # effects in another (a redeployment moves a person between towns). Handlers
                 # are trusted code and filter by the event's township themselves.
                 principal = Principal(sub=f"consumer:{self.service}", roles=("system",))
-                async with self.db.unit_of_work(principal, source=self.service) as uow:
-                    if await uow.mark_consumed(label, envelope.event_id, envelope.type):
+                try:
+                    async with self.db.unit_of_work(principal, source=self.service) as uow:
+                        uow.consume(label, envelope.event_id, envelope.type)
                         await handler(uow, envelope, payload)
-                        result = "applied"
-                    else:
-                        result = "duplicate"
+                    result = "applied"
+                except AlreadyConsumed:
+                    result = "duplicate"
+                except Exception:
+                    # The inbox is checked at the end of the transaction, so a handler that
+                    # is not idempotent may fail on a redelivery of an event it applied.
+                    if not await already_consumed(self.db, label, envelope.event_id):
+                        raise
+                    result = "duplicate"
                 await msg.ack()
                 self.metrics.events_consumed.labels(label, result).inc()
             except asyncio.CancelledError:

@@ -57,8 +57,6 @@ from township_platform.telemetry import (
     trace_sql,
 )
 
-OUTBOX_CHANNEL = "township_outbox"
-
 platform_metadata = MetaData()
 
 outbox = Table(
@@ -136,12 +134,23 @@ class Database:
         self.reads = ReadPool(
             self.url, size=read_pool_size, database=self.database, scope=read_scope
         )
+        # Called with the outbox rows of each committed unit of work (the relay publishes
+        # them at once instead of finding them again in the table).
+        self.after_commit: Callable[[list[OutboxRow]], None] | None = None
 
     @asynccontextmanager
     async def unit_of_work(
-        self, principal: Principal | None = None, *, source: str = ""
+        self,
+        principal: Principal | None = None,
+        *,
+        source: str = "",
+        idempotency: tuple[str, str] | None = None,
     ) -> AsyncIterator[UnitOfWork]:
         """One transaction: commit on success, roll back on any exception.
+
+        ``idempotency`` is the (scope, key) of an ``Idempotency-Key``: the response stored
+        for it, if any, is looked up in the statement that scopes the transaction to the
+        principal's town and handed over as ``uow.seen``.
 
         A connection lost under a statement on the driver connection (a PostgreSQL restart)
         is invalidated here, as SQLAlchemy does for its own statements, so the pool replaces
@@ -150,27 +159,28 @@ class Database:
         async with self._sessions() as session, session.begin():
             conn = await session.connection()
             try:
-                driver = await _begin(conn)
+                driver = Sql(await _begin(conn), self.database)
+                uow = UnitOfWork(session=session, principal=principal, source=source, driver=driver)
                 # Row-level security reads this setting (second wall behind query filters).
                 # It is transaction-local, so a pooled connection outside a transaction is
                 # always unscoped: county-wide work (consumers, jobs, county users) skips it.
                 tenant = principal.township if principal and principal.township else ""
-                if tenant:
+                if idempotency is not None:
+                    row = await driver.fetchrow(_SCOPE_AND_FIND_IDEMPOTENT, tenant, *idempotency)
+                    if row["method"] is not None:
+                        uow.seen = (row["method"], row["request_hash"], row["response"])
+                elif tenant:
                     await driver.execute(SET_TENANT, tenant)
-                uow = UnitOfWork(
-                    session=session,
-                    principal=principal,
-                    source=source,
-                    driver=Sql(driver, self.database),
-                )
                 yield uow
-                await uow.flush_events()
+                await uow.flush()
             except BaseException as e:
                 # a statement cut short by cancellation may leave the protocol mid-message
                 if isinstance(e, asyncio.CancelledError) or _connection_lost(e):
                     with contextlib.suppress(Exception):
                         await conn.invalidate()
                 raise
+        if uow.written and self.after_commit is not None:
+            self.after_commit(uow.written)
 
     def pool_in_use(self) -> int:
         """Connections currently checked out of the pool."""
@@ -431,24 +441,74 @@ def _ping_if_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError("ping failed")
 
 
-# The relays LISTEN on OUTBOX_CHANNEL; the notification rides on the insert (one round trip
-# fewer per unit of work) and, like every NOTIFY, is delivered at commit, once per channel.
-_INSERT_OUTBOX = (
-    "INSERT INTO outbox (event_id, subject, type, township_id, envelope, headers) "
-    "SELECT $1, $2, $3, $4, $5, $6::text::jsonb "
-    f"FROM (SELECT pg_notify('{OUTBOX_CHANNEL}', '')) AS wake"
+# The idempotency table has no township column (no row-level security), so the lookup may
+# share the statement that sets the transaction's town.
+_SCOPE_AND_FIND_IDEMPOTENT = (
+    "SELECT set_config('township.current', $1, true) AS tenant, "
+    "k.method, k.request_hash, k.response "
+    "FROM (SELECT 1) AS one LEFT JOIN idempotency_keys k ON k.scope = $2 AND k.key = $3"
 )
-_MARK_CONSUMED = (
-    "INSERT INTO inbox (consumer, event_id, type) VALUES ($1, $2, $3) "
-    "ON CONFLICT DO NOTHING RETURNING event_id"
-)
-_FIND_IDEMPOTENT = (
-    "SELECT method, request_hash, response FROM idempotency_keys WHERE scope = $1 AND key = $2"
-)
-_STORE_IDEMPOTENT = (
-    "INSERT INTO idempotency_keys (scope, key, method, request_hash, response) "
-    "VALUES ($1, $2, $3, $4, $5)"
-)
+_FIND_CONSUMED = "SELECT 1 FROM inbox WHERE consumer = $1 AND event_id = $2"
+
+
+class AlreadyConsumed(Exception):
+    """An event of this unit of work was already applied by the same consumer.
+
+    Raised at the end of the unit of work (so it rolls back): the inbox row is written with
+    the transaction's other platform rows in its last statement, not checked up front.
+    """
+
+
+def _final_statement(events: bool, idempotent: bool, inbox: bool) -> str:
+    """The unit of work's last statement before COMMIT: its outbox events, the stored
+    response of an Idempotency-Key and its consumed events' inbox rows, in one round trip.
+
+    Parameters: events $1..$6 (arrays), idempotency $7..$11, inbox $12..$14 (arrays),
+    numbered in that order over the parts present.
+    """
+    parts: list[str] = []
+    n = 0
+
+    def p(cast: str = "") -> str:
+        nonlocal n
+        n += 1
+        return f"${n}{cast}"
+
+    if events:
+        arrays = [p(c) for c in ("::text[]",) * 4 + ("::bytea[]", "::text[]")]
+        parts.append(
+            "ev AS (INSERT INTO outbox (event_id, subject, type, township_id, envelope, headers) "
+            "SELECT e.event_id, e.subject, e.type, e.township_id, e.envelope, e.headers::jsonb "
+            f"FROM unnest({', '.join(arrays)}) WITH ORDINALITY "
+            "AS e(event_id, subject, type, township_id, envelope, headers, ord) ORDER BY e.ord)"
+        )
+    if idempotent:
+        values = ", ".join(p() for _ in range(5))
+        parts.append(
+            "idem AS (INSERT INTO idempotency_keys (scope, key, method, request_hash, response) "
+            f"VALUES ({values}))"
+        )
+    if inbox:
+        arrays = [p("::text[]") for _ in range(3)]
+        parts.append(
+            "inb AS (INSERT INTO inbox (consumer, event_id, type) "
+            f"SELECT * FROM unnest({', '.join(arrays)}) ON CONFLICT DO NOTHING RETURNING 1)"
+        )
+    counted = "(SELECT count(*) FROM inb)" if inbox else "0"
+    return f"WITH {', '.join(parts)} SELECT {counted} AS consumed"
+
+
+_FINAL_STATEMENTS = {
+    (e, i, b): _final_statement(e, i, b)
+    for e in (False, True)
+    for i in (False, True)
+    for b in (False, True)
+    if e or i or b
+}
+
+
+# (event_id, subject, type, township_id, envelope, headers as JSON text): one outbox row
+OutboxRow = tuple[str, str, str, str, bytes, str]
 
 
 @dataclass
@@ -465,7 +525,11 @@ class UnitOfWork:
     source: str
     driver: Sql
     emitted: list[str] = field(default_factory=list)
-    _pending: list[tuple[Any, ...]] = field(default_factory=list)
+    seen: tuple[str, str, bytes] | None = None
+    written: list[OutboxRow] = field(default_factory=list)  # outbox rows, once flushed
+    _pending: list[OutboxRow] = field(default_factory=list)
+    _idempotent: tuple[str, str, str, str, bytes] | None = None
+    _consumed: list[tuple[str, str, str]] = field(default_factory=list)
 
     def actor(self) -> common_pb2.Actor:
         """The principal as an event actor."""
@@ -487,8 +551,8 @@ class UnitOfWork:
     ) -> str:
         """Add an event to the outbox of this transaction; returns its event id.
 
-        The rows are written together just before the commit (one pipelined statement), so
-        an event exists if and only if the transaction that emitted it committed.
+        The rows are written together just before the commit (one statement), so an event
+        exists if and only if the transaction that emitted it committed.
         """
         event_id = event_id or new_id()
         type_ = f"{self.source}.{entity}.{verb}.v1"
@@ -520,28 +584,48 @@ class UnitOfWork:
         self.emitted.append(event_id)
         return event_id
 
-    async def flush_events(self) -> None:
-        """Write the emitted events to the outbox and wake the relays (at commit)."""
-        if not self._pending:
-            return
-        await self.session.flush()  # ORM changes first: events describe committed state
-        rows, self._pending = self._pending, []
-        await self.driver.executemany(_INSERT_OUTBOX, rows)
+    def consume(self, consumer: str, event_id: str, type_: str) -> None:
+        """Record ``event_id`` in ``consumer``'s inbox with this transaction's other rows.
 
-    async def mark_consumed(self, consumer: str, event_id: str, type_: str) -> bool:
-        """Record ``event_id`` in the inbox; False when this consumer already handled it."""
-        return await self.driver.fetchval(_MARK_CONSUMED, consumer, event_id, type_) is not None
+        If the consumer already applied it, the unit of work raises ``AlreadyConsumed`` at
+        its end and rolls back, so a redelivered event never has its effect twice.
+        """
+        self._consumed.append((consumer, event_id, type_))
 
-    async def find_idempotent(self, scope: str, key: str) -> tuple[str, str, bytes] | None:
-        """(method, request hash, stored response) for an Idempotency-Key, if seen before."""
-        row = await self.driver.fetchrow(_FIND_IDEMPOTENT, scope, key)
-        return (row[0], row[1], row[2]) if row else None
-
-    async def store_idempotent(
+    def remember_idempotent(
         self, scope: str, key: str, method: str, request_hash: str, response: bytes
     ) -> None:
-        """Store the response for an Idempotency-Key in this transaction."""
-        await self.driver.execute(_STORE_IDEMPOTENT, scope, key, method, request_hash, response)
+        """Store the response for an Idempotency-Key in this transaction (at its end)."""
+        self._idempotent = (scope, key, method, request_hash, response)
+
+    async def flush(self) -> None:
+        """Write the platform's rows of this transaction in one statement: the emitted events
+        (after the ORM's changes, which they describe), the Idempotency-Key's response and
+        the inbox rows; raise ``AlreadyConsumed`` if an inbox row was there already."""
+        events, self._pending = self._pending, []
+        idempotent, self._idempotent = self._idempotent, None
+        consumed, self._consumed = self._consumed, []
+        if not (events or idempotent or consumed):
+            return
+        if events:
+            await self.session.flush()  # ORM changes first: events describe committed state
+            self.written = events
+        args: list[Any] = []
+        if events:
+            args += [list(column) for column in zip(*events, strict=True)]
+        if idempotent:
+            args += idempotent
+        if consumed:
+            args += [list(column) for column in zip(*consumed, strict=True)]
+        query = _FINAL_STATEMENTS[(bool(events), idempotent is not None, bool(consumed))]
+        row = await self.driver.fetchrow(query, *args)
+        if consumed and row["consumed"] < len(consumed):
+            raise AlreadyConsumed(f"{len(consumed) - row['consumed']} event(s) already applied")
+
+
+async def already_consumed(db: Database, consumer: str, event_id: str) -> bool:
+    """Whether ``consumer`` has applied ``event_id`` (committed inbox row)."""
+    return await db.reads.fetchrow(None, _FIND_CONSUMED, consumer, event_id) is not None
 
 
 def event_subject(township: str, service: str, entity: str, verb: str) -> str:

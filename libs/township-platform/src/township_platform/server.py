@@ -201,27 +201,27 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         key: str | None,
         method: str,
     ) -> Any:
-        async with self.db.unit_of_work(principal, source=self.service) as uow:
+        scope = (principal.township or principal.department or "county") if principal else ""
+        idempotency = (scope, key) if key is not None else None
+        async with self.db.unit_of_work(
+            principal, source=self.service, idempotency=idempotency
+        ) as uow:
             token_uow = rpc._uow.set(uow)
             token_principal = rpc._principal.set(principal)
             try:
                 if key is None:
                     return await inner(request, context)
-                scope = (
-                    (principal.township or principal.department or "county") if principal else ""
-                )
                 digest = request_hash(method, request.SerializeToString(deterministic=True))
-                seen = await uow.find_idempotent(scope, key)
-                if seen is not None:
-                    if seen[0] != method or seen[1] != digest:
+                if uow.seen is not None:
+                    if uow.seen[0] != method or uow.seen[1] != digest:
                         raise IdempotencyMismatch(
                             "this Idempotency-Key was already used with a different request",
                             field="Idempotency-Key",
                             rule="same key, same body",
                         )
-                    return seen[2]
+                    return uow.seen[2]
                 response = await inner(request, context)
-                await uow.store_idempotent(scope, key, method, digest, response.SerializeToString())
+                uow.remember_idempotent(scope, key, method, digest, response.SerializeToString())
                 return response
             finally:
                 rpc._uow.reset(token_uow)
@@ -404,6 +404,11 @@ class ServiceApp:
         consumer_tasks = [t for t in tasks if t.get_name().startswith("consumer-")]
         if consumer_tasks:
             await asyncio.wait(consumer_tasks, timeout=s.shutdown_grace_seconds)
+        # then the relay publishes what the last commits handed over (bounded)
+        relay_tasks = [t for t in tasks if t.get_name() == "outbox-relay"]
+        if relay is not None and relay_tasks:
+            relay.stop()
+            await asyncio.wait(relay_tasks, timeout=2)
         for task in tasks:
             task.cancel()
         # Every remaining step is bounded: a stuck dependency must not keep the pod alive.

@@ -26,6 +26,10 @@ _GRPC_TO_HTTP: dict[grpc.StatusCode, tuple[int, str]] = {
     grpc.StatusCode.OUT_OF_RANGE: (422, "validation-error"),
     grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "too-many-requests"),
     grpc.StatusCode.UNAVAILABLE: (503, "service-unavailable"),
+    # The gateway never cancels its own calls (a deadline is DEADLINE_EXCEEDED), so a
+    # CANCELLED comes from the service: grpc.aio cancels calls it received but had not yet
+    # handed to a handler when it shuts down (grpc/grpc#41785). The service went away.
+    grpc.StatusCode.CANCELLED: (503, "service-unavailable"),
     grpc.StatusCode.DEADLINE_EXCEEDED: (504, "timeout"),
 }
 
