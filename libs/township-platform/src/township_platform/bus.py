@@ -412,10 +412,17 @@ class Subscription:
     durable: str
     filter_subjects: list[str]
     handlers: dict[str, tuple[type[Message], Handler]] = field(default_factory=dict)
+    lean: set[str] = field(default_factory=set)  # payload types handled with uow.driver only
 
-    def on(self, message_type: type[Message], handler: Handler) -> Subscription:
-        """Register ``handler`` for events whose payload is ``message_type``."""
-        self.handlers[message_type.DESCRIPTOR.full_name] = (message_type, handler)
+    def on(
+        self, message_type: type[Message], handler: Handler, *, lean: bool = False
+    ) -> Subscription:
+        """Register ``handler`` for events whose payload is ``message_type``; a ``lean``
+        handler uses only ``uow.driver`` and runs in a lean unit of work."""
+        name = message_type.DESCRIPTOR.full_name
+        self.handlers[name] = (message_type, handler)
+        if lean:
+            self.lean.add(name)
         return self
 
 
@@ -547,8 +554,11 @@ class EventConsumer:
             return
         results: list[str] = []
         principal = Principal(sub=f"consumer:{self.service}", roles=("system",))
+        lean = all(
+            env.payload.TypeName() in self.sub.lean for _, env, entry in work if entry is not None
+        )
         try:
-            async with self.db.unit_of_work(principal, source=self.service) as uow:
+            async with self.db.unit_of_work(principal, source=self.service, lean=lean) as uow:
                 for msg, envelope, entry in work:
                     results.append(await self._apply(uow, msg, envelope, entry))
         except asyncio.CancelledError:
@@ -629,7 +639,10 @@ class EventConsumer:
                 # are trusted code and filter by the event's township themselves.
                 principal = Principal(sub=f"consumer:{self.service}", roles=("system",))
                 try:
-                    async with self.db.unit_of_work(principal, source=self.service) as uow:
+                    lean = envelope.payload.TypeName() in self.sub.lean
+                    async with self.db.unit_of_work(
+                        principal, source=self.service, lean=lean
+                    ) as uow:
                         uow.consume(label, envelope.event_id, envelope.type)
                         await handler(uow, envelope, payload)
                     result = "applied"

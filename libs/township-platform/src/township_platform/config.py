@@ -42,6 +42,7 @@ class ServiceSettings(CommonSettings):
     db_pool_size: int = Field(10, ge=1)
     db_max_overflow: int = Field(5, ge=0)
     db_read_pool_size: int = Field(4, ge=1)
+    db_lean_pool_size: int = Field(6, ge=1)  # connections of lean units of work
     # "transaction" behind a transaction-pooling proxy (PgBouncer pool_mode=transaction)
     db_read_scope: Literal["session", "transaction"] = "session"
     nats_url: str = "nats://127.0.0.1:4222"

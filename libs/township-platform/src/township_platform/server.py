@@ -83,6 +83,7 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         public: set[str],
         readonly: set[str] | None = None,
         verifier: PrincipalVerifier | None = None,
+        lean: set[str] | None = None,
     ) -> None:
         self.db = db
         self.verifier = verifier or PrincipalVerifier(None)
@@ -90,6 +91,7 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         self.service = service
         self.public = public
         self.readonly = readonly or set()
+        self.lean = lean or set()
         # grpc.aio asks the interceptor for every call; the wrapped handler of a method
         # never changes, so it is built once per method.
         self._wrapped: dict[str, Any] = {}
@@ -116,6 +118,7 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         short = method.rsplit("/", 1)[-1]
         is_public = short in self.public
         is_readonly = short in self.readonly
+        is_lean = short in self.lean
         duration = self.metrics.rpc_duration.labels(short)
         requests: dict[grpc.StatusCode, Any] = {}
 
@@ -142,12 +145,16 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                         return await self._read(inner, request, context, principal)
                     key = metadata_value(metadata, IDEMPOTENCY_KEY)
                     try:
-                        return await self._run(inner, request, context, principal, key, method)
+                        return await self._run(
+                            inner, request, context, principal, key, method, is_lean
+                        )
                     except (IntegrityError, asyncpg.UniqueViolationError):
                         if key is None:
                             raise
                         # A concurrent twin committed first: answer with its response.
-                        return await self._run(inner, request, context, principal, key, method)
+                        return await self._run(
+                            inner, request, context, principal, key, method, is_lean
+                        )
                 except DomainError as e:
                     code = e.status
                     span.set_status(Status(StatusCode.ERROR, e.type))
@@ -200,11 +207,12 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         principal: Principal | None,
         key: str | None,
         method: str,
+        lean: bool,
     ) -> Any:
         scope = (principal.township or principal.department or "county") if principal else ""
         idempotency = (scope, key) if key is not None else None
         async with self.db.unit_of_work(
-            principal, source=self.service, idempotency=idempotency
+            principal, source=self.service, idempotency=idempotency, lean=lean
         ) as uow:
             token_uow = rpc._uow.set(uow)
             token_principal = rpc._principal.set(principal)
@@ -263,10 +271,12 @@ class ServiceApp:
             max_overflow=settings.db_max_overflow,
             read_pool_size=settings.db_read_pool_size,
             read_scope=settings.db_read_scope,
+            lean_pool_size=settings.db_lean_pool_size,
         )
         self._servicers: list[tuple[Callable[[Any, aio.Server], None], Any, str]] = []
         self._public: set[str] = set()
         self._readonly: set[str] = set()
+        self._lean: set[str] = set()
         self._subscriptions: list[Subscription] = []
         self._publishes = False
         self._periodic: list[tuple[str, float, Callable[[Database], Awaitable[None]]]] = []
@@ -280,16 +290,19 @@ class ServiceApp:
         *,
         public: Iterable[str] = (),
         readonly: Iterable[str] = (),
+        lean: Iterable[str] = (),
     ) -> None:
         """Serve ``servicer``; methods named in ``public`` accept calls without a principal.
 
         Methods named in ``readonly`` run without a unit of work: they read with
         ``rpc.reads()`` (raw prepared statements, row-level security still applies) and
-        must not write.
+        must not write. Methods named in ``lean`` get a lean unit of work (``uow.driver``
+        only, no ORM session; see ``Database.unit_of_work``).
         """
         self._servicers.append((register, servicer, full_name))
         self._public.update(public)
         self._readonly.update(readonly)
+        self._lean.update(lean)
 
     def publishes_events(self) -> None:
         """Run the outbox relay for this service's stream."""
@@ -332,6 +345,7 @@ class ServiceApp:
                     self._public,
                     self._readonly,
                     PrincipalVerifier(load_signing_key(s.principal_key_file)),
+                    self._lean,
                 )
             ],
             options=[("grpc.so_reuseport", 0)],

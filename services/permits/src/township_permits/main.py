@@ -20,6 +20,9 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 READONLY_RPCS = {"GetApplication", "ListApplications"}
 """Methods that only read, through the raw read pool (no unit of work)."""
 
+LEAN_RPCS = {"SubmitIntake"}
+"""Methods written as plain SQL on ``uow.driver`` (a lean unit of work, no ORM session)."""
+
 PUBLIC_RPCS = {
     "GetPublicStatus",
     "ListCatalogue",
@@ -63,6 +66,7 @@ def build(app: ServiceApp) -> None:
         "township.permits.v1.PermitsService",
         public=PUBLIC_RPCS,
         readonly=READONLY_RPCS,
+        lean=LEAN_RPCS,
     )
     app.publishes_events()
     app.every(

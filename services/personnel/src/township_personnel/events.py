@@ -275,10 +275,11 @@ def permits_subscription() -> Subscription:
                 "township.*.permits.rectification.overdue.v1",
             ],
         )
-        .on(permits_events.ApplicationSubmitted, on_application_submitted)
-        .on(permits_events.ApplicationClosed, on_application_closed)
-        .on(permits_events.RatingSubmitted, on_rating_submitted)
-        .on(permits_events.RectificationOverdue, on_rectification_overdue)
+        # automatic points are plain SQL on uow.driver: lean units of work
+        .on(permits_events.ApplicationSubmitted, on_application_submitted, lean=True)
+        .on(permits_events.ApplicationClosed, on_application_closed, lean=True)
+        .on(permits_events.RatingSubmitted, on_rating_submitted, lean=True)
+        .on(permits_events.RectificationOverdue, on_rectification_overdue, lean=True)
     )
 
 
@@ -288,7 +289,7 @@ def enforcement_subscription() -> Subscription:
         stream="ENFORCEMENT",
         durable="personnel-points-from-enforcement",
         filter_subjects=["township.*.enforcement.case.closed.v1"],
-    ).on(enforcement_events.CaseClosed, on_case_closed)
+    ).on(enforcement_events.CaseClosed, on_case_closed, lean=True)
 
 
 def stationed_subscription() -> Subscription:
