@@ -106,6 +106,13 @@ async def _until(predicate: Any, within: float = 10.0) -> None:
     raise AssertionError("condition not met in time")
 
 
+async def _stop(tasks: list[asyncio.Task[None]], relay: OutboxRelay) -> None:
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await relay.close()
+
+
 async def record(uow: UnitOfWork, env: common_pb2.EventEnvelope, payload: StringValue) -> None:
     await uow.session.execute(insert(effects).values(event_id=env.event_id, value=payload.value))
 
@@ -152,10 +159,7 @@ async def test_committed_events_arrive_once_and_rolled_back_ones_never(
         assert got == set(ids)
         assert "never" not in values
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await relay.close()
+        await _stop(tasks, relay)
 
 
 async def test_poison_event_is_dead_lettered_then_redriven(db: Database, js: Any) -> None:
@@ -198,10 +202,7 @@ async def test_poison_event_is_dead_lettered_then_redriven(db: Database, js: Any
 
         await _until(healed)
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await relay.close()
+        await _stop(tasks, relay)
 
 
 async def test_a_backlog_is_applied_in_batches_and_a_poison_event_stays_alone(
@@ -265,10 +266,7 @@ async def test_a_backlog_is_applied_in_batches_and_a_poison_event_stays_alone(
         tasks = [relay_task]
         if "consumer_task" in locals():
             tasks.append(consumer_task)
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await relay.close()
+        await _stop(tasks, relay)
 
 
 async def test_a_redelivered_event_is_a_duplicate_even_when_its_handler_is_not_idempotent(
@@ -316,10 +314,7 @@ async def test_a_redelivered_event_is_a_duplicate_even_when_its_handler_is_not_i
         async with db.engine.connect() as conn:
             assert await conn.scalar(select(func.count()).select_from(strict_effects)) == 1
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await relay.close()
+        await _stop(tasks, relay)
 
 
 async def test_a_commit_is_published_at_once_and_the_scan_catches_what_was_missed(
@@ -362,8 +357,5 @@ async def test_a_commit_is_published_at_once_and_the_scan_catches_what_was_misse
         assert unsent == 0
         assert orphan in got
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await relay.close()
+        await _stop(tasks, relay)
         await other.dispose()
