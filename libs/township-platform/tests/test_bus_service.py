@@ -359,3 +359,51 @@ async def test_a_commit_is_published_at_once_and_the_scan_catches_what_was_misse
     finally:
         await _stop(tasks, relay)
         await other.dispose()
+
+
+async def test_after_a_nats_outage_events_still_leave_in_commit_order(
+    db: Database, tmp_path: Any
+) -> None:
+    """Events committed while NATS is down go out before those committed after it is back:
+    the relay catches up from the table before it hands commits over again."""
+    nats_server = NatsServer(tmp_path / "nats", log_path=tmp_path / "nats.log").start()
+    nc = await connect_nats(nats_server.url, "outage")
+    js = nc.jetstream()
+    await ensure_stream(js, "BUSTEST", ["township.*.bustest.>"])
+    town = f"t{uuid.uuid4().hex[:8]}"
+    arrived: list[str] = []
+
+    async def in_order(uow: UnitOfWork, env: common_pb2.EventEnvelope, p: StringValue) -> None:
+        arrived.append(p.value)
+        await record(uow, env, p)
+
+    relay = OutboxRelay(db, js, metrics(), poll_seconds=0.2, grace_seconds=60)
+    consumer = EventConsumer(
+        db, js, metrics(), "bustest", _subscription(f"o-{town}", town, in_order)
+    )
+    tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
+    try:
+        await _emit(db, town, "before")
+
+        async def first() -> bool:
+            return await _count(db) == 1
+
+        await _until(first)
+        nats_server.stop()
+        for i in range(3):
+            await _emit(db, town, f"during{i}")
+        await asyncio.sleep(1.0)  # the relay's publishes fail meanwhile
+        nats_server.start()
+        await asyncio.sleep(0.5)
+        for i in range(3):
+            await _emit(db, town, f"after{i}")
+
+        async def all_arrived() -> bool:
+            return await _count(db) == 7
+
+        await _until(all_arrived, within=30)
+        assert arrived == ["before", "during0", "during1", "during2", "after0", "after1", "after2"]
+    finally:
+        await _stop(tasks, relay)
+        await nc.close()
+        nats_server.stop()

@@ -129,9 +129,11 @@ class OutboxRelay:
     wake-up and query between a commit and its publish (about a millisecond of an event's
     latency). Every ``poll_seconds`` it also scans the table for rows unsent for longer
     than ``grace_seconds`` (``FOR UPDATE SKIP LOCKED``, so replicas share the work): those
-    of a process that died after committing, of a command-line tool, or of a publish that
-    failed. A row published twice (by both paths, or after a crash) has the same
-    ``Nats-Msg-Id`` and JetStream keeps one.
+    of a process that died after committing or of a command-line tool. At start and after
+    a failed publish it first catches up from the table in commit order, so an outage
+    never lets a newer event of this process overtake an older one. A row published twice
+    (by both paths, or after a crash) has the same ``Nats-Msg-Id`` and JetStream keeps
+    one.
     """
 
     def __init__(
@@ -157,6 +159,10 @@ class OutboxRelay:
         self._fresh: collections.deque[OutboxRow] = collections.deque()
         self._conn: asyncpg.Connection | None = None
         self._stopping = False
+        # Catching up: publish from the table, in commit order, before handing over again.
+        # True at start (rows a previous process left) and after a failed publish, so that
+        # an event never overtakes an older one of the same service because of an outage.
+        self._catching_up = True
         db.after_commit = self._committed
 
     def _committed(self, rows: list[OutboxRow]) -> None:
@@ -189,6 +195,8 @@ class OutboxRelay:
         while True:
             try:
                 conn = await self._connection()
+                if self._catching_up:
+                    await self.catch_up(conn)
                 while self._fresh:
                     await self.publish_fresh(conn)
                 if self._stopping:
@@ -209,8 +217,8 @@ class OutboxRelay:
                 raise
             except Exception as e:  # keep relaying after NATS/DB outages
                 log.warning("outbox relay error; retrying", error=str(e))
-                # what was handed over stays in the table: the scan publishes it later
-                self._fresh.clear()
+                # what was handed over is in the table: catching up publishes it in order
+                self._catching_up = True
                 if self._conn is not None:
                     with contextlib.suppress(Exception):
                         self._conn.terminate()
@@ -233,15 +241,31 @@ class OutboxRelay:
             await conn.execute(_MARK_SENT, [r[0] for r in rows])
         return len(rows)
 
+    async def catch_up(self, conn: asyncpg.Connection | None = None) -> None:
+        """Publish every unsent row in commit order, then resume the hand-over with what
+        was committed meanwhile (rows the scan published are dropped from it)."""
+        published: set[str] = set()
+        while True:
+            ids = await self._scan(conn, grace=0.0)
+            published.update(ids)
+            if len(ids) < self.batch_size:
+                break
+        self._fresh = collections.deque(r for r in self._fresh if r[0] not in published)
+        self._catching_up = False
+
     async def publish_batch(self, conn: asyncpg.Connection | None = None) -> int:
         """Publish up to ``batch_size`` rows unsent for longer than the grace period."""
+        return len(await self._scan(conn, grace=self.grace_seconds))
+
+    async def _scan(self, conn: asyncpg.Connection | None, *, grace: float) -> list[str]:
         conn = conn or await self._connection()
         async with conn.transaction():
-            rows = await conn.fetch(_UNSENT, self.batch_size, self.grace_seconds)
+            rows = await conn.fetch(_UNSENT, self.batch_size, grace)
+            ids = [r["event_id"] for r in rows]
             if rows:
                 await self._publish([tuple(r) for r in rows])
-                await conn.execute(_MARK_SENT, [r["event_id"] for r in rows])
-        return len(rows)
+                await conn.execute(_MARK_SENT, ids)
+        return ids
 
     async def _publish(self, rows: list[OutboxRow]) -> None:
         """Publish rows in order and wait for every acknowledgement."""
