@@ -15,7 +15,8 @@ class EnforcementSettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/enforcement"
     townships_file: str | None = None
     calendar_file: str | None = None
-    """Per-year working-day overrides: {"2027": {"holidays": [...], "makeup_workdays": [...]}}."""
+    """Working-day calendar file, in permits' format (``township_platform/calendar.json``,
+    the default, which carries a provisional 2027 schedule)."""
     calendar_weekends_only_fallback: bool = False
     """Count Monday to Friday for a year neither the overrides nor chinese_calendar know."""
     deadline_scan_seconds: float = 5.0

@@ -17,11 +17,11 @@ from township_enforcement.catalogue_data import load_enforcement_catalogue
 from township_enforcement.domain import cases as rules
 from township_enforcement.domain import complaints as intake
 from township_enforcement.domain import transfers
-from township_enforcement.domain.calendar import WorkCalendar
 from township_enforcement.domain.deadlines import case_limits
 from township_enforcement.jobs import case_clocks
 from township_enforcement.models import CaseRecordRow, CaseRow, ComplaintRow, InspectionRow
 from township_platform import clock
+from township_platform.calendar import WorkCalendar
 from township_platform.errors import Conflict, InvalidArgument, NotFound, PermissionDenied
 from township_platform.ids import new_id
 from township_platform.pii import mask_name

@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from prometheus_client import Gauge
 
 from township_enforcement import events, repository
-from township_enforcement.domain.calendar import WorkCalendar
 from township_enforcement.domain.deadlines import CaseClocks, case_limits
 from township_enforcement.models import CaseRow
 from township_platform import clock
+from township_platform.calendar import WorkCalendar
 from township_platform.db import Database
 from township_platform.errors import InvalidArgument
 from township_platform.logging import get_logger

@@ -9,8 +9,8 @@ import pytest
 
 from township_enforcement.domain import cases as rules
 from township_enforcement.domain import transfers
-from township_enforcement.domain.calendar import CalendarYearUnknown, WorkCalendar
 from township_enforcement.domain.deadlines import CaseClocks, case_limits
+from township_platform.calendar import CalendarYearUnknown, WorkCalendar, load_calendar
 from township_platform.errors import Conflict, InvalidArgument, PermissionDenied
 
 TODAY = dt.date(2026, 11, 27)
@@ -182,14 +182,26 @@ def test_case_limits_decision_service_publication() -> None:
     assert kinds["publication_7_working_days"].due > "2026-10-08"
 
 
-def test_calendar_counts_holidays_makeup_days_and_refuses_unknown_years() -> None:
-    cal = WorkCalendar()
-    assert cal.add_working_days(dt.date(2026, 11, 27), 1) == dt.date(2026, 11, 30)
+def test_limits_count_on_the_shared_calendar_into_next_year() -> None:
+    """Enforcement counts on the same calendar as permits, packaged 2027 included: a limit
+    that runs into January must not fail because chinese_calendar stops at 2026."""
+    cal, provisional = load_calendar(None)
+    assert 2027 in provisional
+    # 7 working days after 28 December 2026: 29, 30, 31 December, then 1 January is New
+    # Year's Day, so 4, 5, 6 and 7 January 2027.
+    assert cal.add_working_days(dt.date(2026, 12, 28), 7) == dt.date(2027, 1, 7)
+    decided = CaseClocks(
+        rules.DECIDED,
+        dt.date(2026, 11, 2),
+        decision_kind="penalty",
+        decided_on=dt.date(2026, 12, 28),
+    )
+    now = dt.datetime(2026, 12, 28, tzinfo=dt.UTC)
+    kinds = {lim.kind: lim for lim in case_limits(decided, cal, dt.date(2026, 12, 28), now)}
+    assert kinds["publication_7_working_days"].due == "2027-01-07"
     with pytest.raises(CalendarYearUnknown):
-        cal.is_working_day(dt.date(2031, 3, 3))
-    assert WorkCalendar(weekends_only_fallback=True).is_working_day(dt.date(2031, 3, 3))
-    override = WorkCalendar({2031: (frozenset({dt.date(2031, 3, 3)}), frozenset())})
-    assert not override.is_working_day(dt.date(2031, 3, 3))
+        cal.is_working_day(dt.date(2031, 3, 3))  # a year nobody knows: no guess
+    assert load_calendar(None, weekends_only_fallback=True)[0].is_working_day(dt.date(2031, 3, 3))
 
 
 def test_limits_warn_before_they_are_due() -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from township_enforcement.domain import complaints as intake
-from township_enforcement.domain.calendar import WorkCalendar
+from township_platform.calendar import WorkCalendar
 from township_platform.errors import Conflict, InvalidArgument
 
 

@@ -9,7 +9,6 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from township.permits.v1 import permits_pb2
 from township_permits.domain.applications import allowed_actions
-from township_permits.domain.calendar import WorkCalendar
 from township_permits.domain.deadlines import deadlines_on
 from township_permits.models import (
     ApplicationRow,
@@ -20,6 +19,7 @@ from township_permits.models import (
     ServiceItemRow,
 )
 from township_permits.workflow import app_clock
+from township_platform.calendar import WorkCalendar
 from township_platform.principal import Principal
 
 

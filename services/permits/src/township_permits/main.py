@@ -6,11 +6,12 @@ from pathlib import Path
 
 from township.permits.v1 import permits_pb2_grpc
 from township_permits import metrics
-from township_permits.config import PermitsSettings, load_calendar
+from township_permits.config import PermitsSettings
 from township_permits.grpc_api import PermitsServicer
 from township_permits.jobs import deadline_scan
 from township_permits.seed import seed
 from township_permits.workflow import Runtime
+from township_platform.calendar import load_calendar
 from township_platform.entry import run_service
 from township_platform.logging import get_logger
 from township_platform.server import ServiceApp

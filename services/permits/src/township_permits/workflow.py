@@ -21,7 +21,6 @@ from township_permits.domain.applications import (
     clock_effect,
     transition,
 )
-from township_permits.domain.calendar import WorkCalendar
 from township_permits.domain.deadlines import (
     ApplicationClock,
     LimitKind,
@@ -34,6 +33,7 @@ from township_permits.domain.deadlines import (
 )
 from township_permits.models import ApplicationRow, HistoryRow, ServiceItemRow
 from township_platform import clock
+from township_platform.calendar import WorkCalendar
 from township_platform.db import UnitOfWork
 from township_platform.errors import Conflict, InvalidArgument
 from township_platform.principal import Principal

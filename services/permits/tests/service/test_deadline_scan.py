@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from township_permits import jobs
-from township_permits.config import load_calendar
 from township_permits.main import MIGRATIONS
 from township_permits.models import ApplicationRow, ReceiptRow
 from township_permits.seed import seed
 from township_permits.workflow import Runtime
+from township_platform.calendar import load_calendar
 from township_platform.db import Database, outbox
 from township_platform.migrations import ensure_database, upgrade
 from township_platform.towns import load_townships

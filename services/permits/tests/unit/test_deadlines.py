@@ -6,8 +6,6 @@ import datetime as dt
 
 import pytest
 
-from township_permits.config import load_calendar
-from township_permits.domain.calendar import ScheduleSource, WorkCalendar
 from township_permits.domain.deadlines import (
     ApplicationClock,
     LimitKind,
@@ -19,6 +17,7 @@ from township_permits.domain.deadlines import (
     pauses_from_json,
     pauses_to_json,
 )
+from township_platform.calendar import ScheduleSource, WorkCalendar, load_calendar
 
 D = dt.date
 CAL = WorkCalendar()

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from township_permits.domain.calendar import WorkCalendar
 from township_permits.domain.timelimits import (
     CORRECTION_WINDOW,
     Clock,
@@ -18,6 +17,7 @@ from township_permits.domain.timelimits import (
     correction_deadline,
     correction_window_closed,
 )
+from township_platform.calendar import WorkCalendar
 from township_platform.errors import Conflict, InvalidArgument
 
 D = dt.date

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from township_enforcement.domain.calendar import WorkCalendar
+from township_platform.calendar import WorkCalendar
 from township_platform.errors import Conflict, InvalidArgument
 
 ACCEPTANCE_WORKING_DAYS = 7

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from township_enforcement.domain import cases, transfers
-from township_enforcement.domain.calendar import WorkCalendar
+from township_platform.calendar import WorkCalendar
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,6 @@ from enum import StrEnum
 from typing import Any
 
 from township_permits.domain.applications import CLOCK_PAUSED_STATES, DECIDED_STATES
-from township_permits.domain.calendar import WorkCalendar
 from township_permits.domain.timelimits import (
     DEFAULT_WARNING_DAYS,
     Clock,
@@ -30,6 +29,7 @@ from township_permits.domain.timelimits import (
     TimeLimit,
     correction_deadline,
 )
+from township_platform.calendar import WorkCalendar
 
 
 class LimitKind(StrEnum):

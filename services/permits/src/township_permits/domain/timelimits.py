@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from township_permits.domain.calendar import WorkCalendar
+from township_platform.calendar import WorkCalendar
 from township_platform.errors import Conflict, InvalidArgument
 
 _ONE_DAY = dt.timedelta(days=1)

@@ -1,5 +1,8 @@
 """Working days (工作日) on the official Chinese calendar, including 调休 make-up workdays.
 
+Shared by every service that counts working-day periods (permits' time limits, enforcement's
+procedural limits): one calendar, one configuration file, the same answer everywhere.
+
 A day is a working day when it is a make-up workday (调休上班日, usually a Saturday or Sunday
 next to a long holiday), or when it is Monday to Friday and not a public holiday (法定节假日).
 
@@ -7,7 +10,7 @@ Each year's schedule comes, in this order, from:
 
 1. the configuration (``CalendarConfig.years``), which replaces the package for that year —
    the State Council publishes next year's schedule each November, often before a package
-   release reaches production;
+   release reaches production (the packaged ``calendar.json`` carries such a year);
 2. the ``chinese_calendar`` package;
 3. plain Monday-to-Friday weeks, only when ``weekends_only_fallback`` is set explicitly.
 
@@ -21,8 +24,11 @@ event does not count, counting begins the day after.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from enum import StrEnum
+from importlib import resources
+from pathlib import Path
 from typing import Any, Self
 
 import chinese_calendar
@@ -203,3 +209,31 @@ class WorkCalendar:
         if inclusive and self.is_working_day(day):
             return day
         return self.add_working_days(day, 1)
+
+
+def calendar_document(path: str | None) -> dict[str, Any]:
+    """The calendar file's content (the packaged ``calendar.json`` when ``path`` is empty)."""
+    if path:
+        text = Path(path).read_text(encoding="utf-8")
+    else:
+        text = resources.files("township_platform").joinpath("calendar.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def load_calendar(
+    path: str | None, *, weekends_only_fallback: bool = False
+) -> tuple[WorkCalendar, list[int]]:
+    """The working-day calendar and the years it marks provisional.
+
+    The file is either a bare :class:`CalendarConfig` (``years``,
+    ``weekends_only_fallback``) or a document with ``calendar`` holding one, plus an optional
+    ``description`` and ``provisional_years`` (logged at start-up as a reminder).
+    ``weekends_only_fallback`` switches the fallback on whatever the file says.
+    """
+    data = calendar_document(path)
+    config = CalendarConfig.model_validate(data["calendar"] if "calendar" in data else data)
+    if weekends_only_fallback and not config.weekends_only_fallback:
+        config = config.model_copy(update={"weekends_only_fallback": True})
+    provisional = [int(y) for y in data.get("provisional_years", [])] if "calendar" in data else []
+    return WorkCalendar(config), provisional

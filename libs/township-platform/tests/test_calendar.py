@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from township_permits.domain.calendar import (
+from township_platform.calendar import (
     CalendarConfig,
     CalendarYearUnknown,
     ScheduleSource,
