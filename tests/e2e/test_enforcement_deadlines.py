@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 import pytest
 
@@ -72,6 +74,17 @@ def _decided(gateway: httpx.Client, team: Team, fine: str = "800.00") -> str:
     return str(case["id"])
 
 
+def _days_to_breach(gateway: httpx.Client, tok: str, case_id: str, kind: str, since: str) -> int:
+    """Whole days from ``since`` (ISO date) until ``kind`` is breached (the day after due).
+
+    Working-day limits depend on the calendar (a holiday in between stretches them), so the
+    clock is moved by what the service computed, not by a fixed count.
+    """
+    r = gateway.get(f"{API}/cases/{case_id}", headers=auth(tok))
+    due = next(d["due"] for d in r.json()["deadlines"] if d["kind"] == kind)
+    return (dt.date.fromisoformat(due[:10]) - dt.date.fromisoformat(since[:10])).days + 1
+
+
 def _metric(system: LocalStack, name: str, township: str) -> float:
     port = system.metrics_ports["enforcement"]
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
@@ -91,7 +104,8 @@ def test_service_publication_retraction_payment_and_complaint_clocks(
     act(gateway, team.a_tok, revoked, {"action": "publish"})
     r = act(gateway, team.head, revoked, {"action": "revoke", "reason": "复议撤销",
                                           "authority": "旬阳市人民政府"})  # fmt: skip
-    assert r["decision"]["revoked_on"]
+    revoked_on = r["decision"]["revoked_on"]
+    assert revoked_on
     assert "retraction_3_days" in {d["kind"] for d in r["deadlines"]}
     act(gateway, team.a_tok, revoked, {"action": "pay", "amount": "1.00"}, status=409)
     unpaid = _decided(gateway, team)
@@ -104,10 +118,15 @@ def test_service_publication_retraction_payment_and_complaint_clocks(
     assert filed.status_code == 201, filed.text
     complaint_id = filed.json()[0]["service_request_id"]
     eventually(lambda: _metric(system, "township_enforcement_cases_open", "zhaowan") >= 3)
+    # 3 and 7 working days (第八十五条): 4 and 12 natural days unless a holiday intervenes
+    retraction = _days_to_breach(gateway, team.a_tok, revoked, "retraction_3_days", revoked_on)
+    service = _days_to_breach(gateway, team.a_tok, unserved, "service_7_days", revoked_on)
+    assert retraction >= 4 and service >= 8
+    assert service < 20, "the payment check below assumes service is breached first"
     try:
-        system.shift_clock(4 * DAY)
+        system.shift_clock(retraction * DAY)
         eventually(lambda: "retraction_3_days" in _breached(gateway, team.a_tok, revoked), 30)
-        system.shift_clock(12 * DAY)
+        system.shift_clock(max(service, 12) * DAY)
         eventually(lambda: "service_7_days" in _breached(gateway, team.a_tok, unserved), 30)
         assert "publication_7_working_days" in _breached(gateway, team.a_tok, unserved)
         overdue = gateway.get(

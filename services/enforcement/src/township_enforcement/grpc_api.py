@@ -910,7 +910,9 @@ class EnforcementServicer(enforcement_pb2_grpc.EnforcementServiceServicer):
     async def _do_request_hearing(
         self, case: CaseRow, a: pb.RequestHearingAction, p: Principal, t: str
     ) -> Step:
-        if case.notice_on and not rules.hearing_window_open(case.notice_on, clock.today()):
+        if case.notice_on and not rules.hearing_window_open(
+            case.notice_on, clock.today(), self.calendar
+        ):
             raise Conflict("the 5-day window to ask for a hearing has passed", type="hearing-late")
         if case.hearing_waived:
             raise Conflict("the party waived the hearing", type="hearing-waived")
@@ -935,7 +937,9 @@ class EnforcementServicer(enforcement_pb2_grpc.EnforcementServiceServicer):
         if kind == "transfer":
             await self._start_transfer(case, a.reasoning)
             return [], [], a.reasoning
-        rules.check_may_decide(case.state, case.notice_on, case.hearing_waived, clock.today())
+        rules.check_may_decide(
+            case.state, case.notice_on, case.hearing_waived, clock.today(), self.calendar
+        )
         decision: dict[str, Any] = {"kind": kind, "reasoning": a.reasoning}
         if kind == "penalty":
             fine = rules.parse_money(a.fine or "0", "fine")

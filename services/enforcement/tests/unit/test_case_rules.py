@@ -121,11 +121,14 @@ def test_actor_roles_certificate_and_recusal() -> None:
 
 
 def test_hearing_window_blocks_an_early_decision() -> None:
-    notice = dt.date(2026, 11, 20)
-    with pytest.raises(Conflict):
-        rules.check_may_decide(rules.NOTICE_GIVEN, notice, False, dt.date(2026, 11, 25))
-    rules.check_may_decide(rules.NOTICE_GIVEN, notice, False, dt.date(2026, 11, 26))
-    rules.check_may_decide(rules.NOTICE_GIVEN, notice, True, notice)
+    cal = WorkCalendar()
+    notice = dt.date(2026, 11, 20)  # a Friday: 5 working days run to Friday 27 November
+    with pytest.raises(Conflict, match="2026-11-27"):
+        rules.check_may_decide(rules.NOTICE_GIVEN, notice, False, dt.date(2026, 11, 27), cal)
+    rules.check_may_decide(rules.NOTICE_GIVEN, notice, False, dt.date(2026, 11, 28), cal)
+    rules.check_may_decide(rules.NOTICE_GIVEN, notice, True, notice, cal)
+    # 第八十五条: the five days are working days; over National Day they stretch far
+    assert rules.hearing_window_ends(dt.date(2026, 9, 30), cal) > dt.date(2026, 10, 10)
 
 
 def test_late_surcharge_is_three_percent_a_day_capped_at_the_fine() -> None:
@@ -177,9 +180,13 @@ def test_case_limits_decision_service_publication() -> None:
         rules.DECIDED, filed, decision_kind="penalty", decided_on=dt.date(2026, 9, 30)
     )
     kinds = {lim.kind: lim for lim in case_limits(decided, cal, dt.date(2026, 10, 8), now)}
-    assert kinds["service_7_days"].breached
-    # 7 working days after 30 September 2026 skip the National Day holiday (1–7 October).
-    assert kinds["publication_7_working_days"].due > "2026-10-08"
+    # 7 working days after 30 September 2026 skip the National Day holiday (1–7 October):
+    # service (第六十一条) and publication (第四十八条) alike, by 第八十五条
+    assert not kinds["service_7_days"].breached
+    assert kinds["service_7_days"].due == kinds["publication_7_working_days"].due > "2026-10-08"
+    due = dt.date.fromisoformat(kinds["service_7_days"].due)
+    later = {lim.kind: lim for lim in case_limits(decided, cal, due + dt.timedelta(days=1), now)}
+    assert later["service_7_days"].breached
 
 
 def test_limits_count_on_the_shared_calendar_into_next_year() -> None:

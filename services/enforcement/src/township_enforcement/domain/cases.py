@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from township_platform.calendar import WorkCalendar
 from township_platform.errors import Conflict, InvalidArgument, PermissionDenied
 
 CLUE = "CLUE"
@@ -38,16 +39,18 @@ OPEN_STATES = frozenset(
 )
 
 MARKET_SUPERVISION = "market-supervision"
+# 第八十五条: the law's "二日", "三日", "五日" and "七日" are working days (工作日), public
+# holidays excluded; its other periods (90 days to decide, 15 days to pay) are natural days.
 HEARING_WINDOW_DAYS = 5
-"""A party may ask for a hearing within 5 days of the notice (第六十四条)."""
+"""A party may ask for a hearing within 5 working days of the notice (第六十四条)."""
 DECISION_LIMIT_DAYS = 90
 """A decision within 90 days of filing (第六十条), unless an extension is approved."""
 SERVICE_LIMIT_DAYS = 7
-"""The decision is served within 7 days (第六十一条)."""
+"""The decision is served within 7 working days (第六十一条, 第八十五条)."""
 PUBLICATION_WORKING_DAYS = 7
 """Decisions with social impact are published within 7 working days (第四十八条)."""
 RETRACTION_DAYS = 3
-"""A published decision that is revoked is withdrawn within 3 days (第四十八条)."""
+"""A revoked published decision is withdrawn within 3 working days (第四十八条, 第八十五条)."""
 PAYMENT_DAYS = 15
 """A fine is paid within 15 days of service (第六十七条)."""
 SURCHARGE_RATE = Decimal("0.03")
@@ -313,21 +316,29 @@ def check_other_penalties(band: Band, penalties: Sequence[str]) -> None:
         )
 
 
-def hearing_window_open(notice_on: dt.date, today: dt.date) -> bool:
+def hearing_window_ends(notice_on: dt.date, calendar: WorkCalendar) -> dt.date:
+    """The last day the party may ask for a hearing (5 working days after the notice)."""
+    return calendar.add_working_days(notice_on, HEARING_WINDOW_DAYS)
+
+
+def hearing_window_open(notice_on: dt.date, today: dt.date, calendar: WorkCalendar) -> bool:
     """True while the party may still ask for a hearing."""
-    return today <= notice_on + dt.timedelta(days=HEARING_WINDOW_DAYS)
+    return today <= hearing_window_ends(notice_on, calendar)
 
 
 def check_may_decide(
-    state: str, notice_on: dt.date | None, hearing_waived: bool, today: dt.date
+    state: str,
+    notice_on: dt.date | None,
+    hearing_waived: bool,
+    today: dt.date,
+    calendar: WorkCalendar,
 ) -> None:
     """After a notice, decide only once the party waived a hearing or the window passed."""
     if state == NOTICE_GIVEN and notice_on is not None and not hearing_waived:
-        if hearing_window_open(notice_on, today):
+        if hearing_window_open(notice_on, today, calendar):
             raise Conflict(
                 "the party may still ask for a hearing until "
-                f"{notice_on + dt.timedelta(days=HEARING_WINDOW_DAYS)} (or waive it in a "
-                "statement)",
+                f"{hearing_window_ends(notice_on, calendar)} (or waive it in a statement)",
                 type="hearing-window-open",
             )
 

@@ -1,8 +1,10 @@
 """The time limits running on a case, as data: which limit, its due date, whether breached.
 
-Natural-day limits (decision 90 days, service 7 days) are due at the end of their last day;
-working-day limits (publication 7 working days) count on the :class:`WorkCalendar`; the
-transfer clocks (3 days, 24 hours, 3 days) run from the instant their stage began.
+Natural-day limits (decision 90 days) are due at the end of their last day; working-day
+limits count on the :class:`WorkCalendar` — publication in 7 working days, and, since the
+law's short periods are working days (第八十五条), service in 7 and retraction in 3; the
+transfer clocks (3 days, 24 hours, 3 days) run from the instant their stage began. The kind
+names keep their historical "days" wording.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class Limit:
     warning: bool = False
 
 
-WARN_DAYS = {"decision_90_days": 10, "service_7_days": 2, "retraction_3_days": 1}
+WARN_DAYS = {"decision_90_days": 10}
 """Natural days before the due date from which a limit warns."""
 WARN_WORKING_DAYS = 2
 """Working-day limits warn from two working days before the due date."""
@@ -71,11 +73,11 @@ def case_limits(
             _natural("decision_90_days", cases.decision_due(c.filed_on, c.extensions), today)
         )
     if c.decided_on is not None and c.served_on is None and c.state == cases.DECIDED:
-        due = c.decided_on + dt.timedelta(days=cases.SERVICE_LIMIT_DAYS)
-        out.append(_natural("service_7_days", due, today))
+        due = calendar.add_working_days(c.decided_on, cases.SERVICE_LIMIT_DAYS)
+        out.append(working_limit("service_7_days", due, calendar, today))
     if c.revoked_on is not None and c.publication == "PUBLISHED":
-        due = c.revoked_on + dt.timedelta(days=cases.RETRACTION_DAYS)
-        out.append(_natural("retraction_3_days", due, today))
+        due = calendar.add_working_days(c.revoked_on, cases.RETRACTION_DAYS)
+        out.append(working_limit("retraction_3_days", due, calendar, today))
     if (
         c.decided_on is not None
         and c.decision_kind == "penalty"
