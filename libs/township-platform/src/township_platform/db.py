@@ -326,8 +326,9 @@ class ReadPool(RawPool):
     setting, the query, COMMIT) and SQLAlchemy's per-statement work; here a read is one
     prepared statement. Each connection keeps ``township.current`` as a *session* setting
     and changes it only when the next caller is of another township, so row-level security
-    still scopes every read. These connections are never used for writes or for the
-    unscoped work of relays and consumers (those use the engine's pool).
+    still scopes every read. These connections never write; relays and consumers write
+    through their own connections (a consumer only asks here, unscoped, whether an event is
+    already in its inbox after a handler failed).
 
     Behind a *transaction*-pooling proxy (PgBouncer ``pool_mode=transaction``) a session
     setting would follow the server connection to another client: ``scope="transaction"``
