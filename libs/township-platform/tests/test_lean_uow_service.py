@@ -135,3 +135,99 @@ async def test_a_lost_connection_is_replaced(db: Database, postgres_server: Post
         await admin.close()
     async with db.unit_of_work(lean=True) as uow:
         assert await uow.driver.fetchval("SELECT pg_backend_pid()") != pid
+
+
+# single-statement units of work ------------------------------------------------------------
+_THING = "made AS (INSERT INTO things VALUES ($1, $2))"
+
+
+async def test_single_statement_writes_staged_rows_events_and_key_as_one(db: Database) -> None:
+    handed: list[list[OutboxRow]] = []
+    db.after_commit = handed.append
+    key = ("zhaowan", f"key-{uuid.uuid4()}")
+    clerk = _clerk("zhaowan")
+    async with db.unit_of_work(clerk, source="t", idempotency=key, single_statement=True) as uow:
+        assert uow.seen is None
+        uow.stage(_THING, "a", "zhaowan")
+        uow.stage("more AS (INSERT INTO things VALUES ($1, $2))", "a2", "zhaowan")  # renumbered
+        event_id = await uow.emit(
+            StringValue(value="a"), township="zhaowan", entity="thing", verb="made"
+        )
+        uow.remember_idempotent(*key, "/M", "hash", b"response")
+    assert await _ids(db) == ["a", "a2"]
+    assert [[row[0] for row in rows] for rows in handed] == [[event_id]]
+    async with db.unit_of_work(clerk, source="t", idempotency=key, single_statement=True) as uow:
+        assert uow.seen == ("/M", "hash", b"response")
+
+
+async def test_single_statement_is_all_or_nothing(db: Database) -> None:
+    clerk = _clerk("zhaowan")
+    with pytest.raises(RuntimeError, match="on purpose"):
+        async with db.unit_of_work(clerk, source="t", single_statement=True) as uow:
+            uow.stage(_THING, "b", "zhaowan")
+            await uow.emit(StringValue(value="b"), township="zhaowan", entity="thing", verb="made")
+            raise RuntimeError("nothing written on purpose")
+    async with db.unit_of_work(clerk, source="t", single_statement=True) as uow:
+        uow.stage(_THING, "c", "zhaowan")
+        event_id = await uow.emit(
+            StringValue(value="c"), township="zhaowan", entity="thing", verb="made"
+        )
+    with pytest.raises(asyncpg.UniqueViolationError):  # the event fails: the row goes too
+        async with db.unit_of_work(clerk, source="t", single_statement=True) as uow:
+            uow.stage(_THING, "d", "zhaowan")
+            await uow.emit(
+                StringValue(value="d"),
+                township="zhaowan",
+                entity="thing",
+                verb="made",
+                event_id=event_id,
+            )
+    assert await _ids(db) == ["c"]
+    async with db.unit_of_work(lean=True) as uow:
+        assert await uow.driver.fetchval("SELECT count(*) FROM outbox") == 1
+
+
+async def test_single_statement_reads_only_through_its_driver(db: Database) -> None:
+    for statement in (
+        "INSERT INTO things VALUES ('x', 'zhaowan')",
+        "WITH w AS (DELETE FROM things RETURNING 1) SELECT count(*) FROM w",
+        "SELECT id FROM things FOR UPDATE",
+        "select id from things for share",
+    ):
+        with pytest.raises(RuntimeError, match=r"writes with uow\.stage"):
+            async with db.unit_of_work(_clerk("zhaowan"), single_statement=True) as uow:
+                await uow.driver.fetch(statement)
+    assert await _ids(db) == []
+
+
+async def test_single_statement_is_scoped_and_leaves_no_scope_behind(db: Database) -> None:
+    async with db.unit_of_work(lean=True) as uow:
+        for town in ("zhaowan", "bailiu"):
+            await uow.driver.execute(f"INSERT INTO things VALUES ('{town}-1', '{town}')")
+    async with db.unit_of_work(_clerk("bailiu"), single_statement=True) as uow:
+        # deliberately no WHERE township_id = …
+        assert [r[0] for r in await uow.driver.fetch("SELECT id FROM things")] == ["bailiu-1"]
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
+        async with db.unit_of_work(_clerk("bailiu"), single_statement=True) as uow:
+            uow.stage(_THING, "x", "zhaowan")
+    # The town was a session setting on the one pooled connection: county-wide work on it
+    # afterwards (lean, ORM-less, no Idempotency-Key) is unscoped again, and so is the next
+    # single-statement unit of work of a county user.
+    assert await _ids(db) == ["bailiu-1", "zhaowan-1"]
+    async with db.unit_of_work(_clerk("bailiu"), single_statement=True) as uow:
+        await uow.driver.fetch("SELECT 1")
+    async with db.unit_of_work(single_statement=True) as uow:
+        assert len(await uow.driver.fetch("SELECT id FROM things")) == 2
+        uow.stage(_THING, "county-1", "zhaowan")
+    assert await _ids(db) == ["bailiu-1", "county-1", "zhaowan-1"]
+
+
+async def test_single_statement_falls_back_to_a_transaction_behind_a_pooling_proxy(
+    db: Database,
+) -> None:
+    db.reads.scope = "transaction"  # as DB_READ_SCOPE=transaction configures it
+    async with db.unit_of_work(_clerk("zhaowan"), source="t", single_statement=True) as uow:
+        assert not uow.single_statement
+        assert await uow.driver.fetchval("SELECT count(*) FROM things") == 0
+        uow.stage(_THING, "e", "zhaowan")
+    assert await _ids(db) == ["e"]

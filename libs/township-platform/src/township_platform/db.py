@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -148,6 +150,7 @@ class Database:
         source: str = "",
         idempotency: tuple[str, str] | None = None,
         lean: bool = False,
+        single_statement: bool = False,
     ) -> AbstractAsyncContextManager[UnitOfWork]:
         """One transaction: commit on success, roll back on any exception.
 
@@ -160,8 +163,19 @@ class Database:
         session, connection and transaction bookkeeping cost about 0.25 ms of CPU per
         transaction (measured), as much as the rest of a points entry; hot paths written as
         plain SQL (intake, automatic points) declare themselves lean.
+
+        A *single-statement* unit of work is a lean one whose writes are one statement,
+        committed by itself: ``uow.driver`` only reads (each read its own snapshot, as every
+        statement of a READ COMMITTED transaction is), and the handler hands its writes to
+        ``uow.stage``; they go to the database with the outbox, Idempotency-Key and inbox
+        rows as one statement, so there is no BEGIN and no COMMIT to send. Atomic as a
+        transaction (one statement is all or nothing); not for handlers that lock rows
+        they read (``FOR SHARE``) or write more than once. Behind a transaction-pooling
+        proxy (``read_scope="transaction"``) it falls back to a lean transaction.
         """
-        if lean:
+        if single_statement and self.reads.scope == "session":
+            return self._single_statement_unit_of_work(principal, source, idempotency)
+        if lean or single_statement:
             return self._lean_unit_of_work(principal, source, idempotency)
         return self._orm_unit_of_work(principal, source, idempotency)
 
@@ -200,7 +214,7 @@ class Database:
             uow = UnitOfWork(
                 orm=None, principal=principal, source=source, driver=Sql(conn, self.database)
             )
-            await _scope(uow, idempotency)
+            await _scope(uow, idempotency, session_scope=pooled.township)
             yield uow
             await uow.flush()
             await conn.execute("COMMIT")
@@ -212,6 +226,48 @@ class Database:
             try:
                 await conn.execute("ROLLBACK")
             except Exception:
+                self.lean.discard(pooled)
+            else:
+                self.lean.release(pooled)
+            raise
+        self.lean.release(pooled)
+        if uow.written and self.after_commit is not None:
+            self.after_commit(uow.written)
+
+    @asynccontextmanager
+    async def _single_statement_unit_of_work(
+        self, principal: Principal | None, source: str, idempotency: tuple[str, str] | None
+    ) -> AsyncIterator[UnitOfWork]:
+        pooled = await self.lean.acquire()
+        conn = pooled.conn
+        tenant = principal.township if principal and principal.township else ""
+        uow = UnitOfWork(
+            orm=None,
+            principal=principal,
+            source=source,
+            driver=ReadOnlySql(conn, self.database),
+            single_statement=True,
+        )
+        try:
+            # The town is a *session* setting here (no transaction to hold a local one):
+            # set whenever it differs from the connection's, with the key lookup if any.
+            if idempotency is not None:
+                pooled.township = None  # unknown until the statement answers
+                row = await uow.driver.fetchrow(
+                    _SESSION_SCOPE_AND_FIND_IDEMPOTENT, tenant, *idempotency
+                )
+                pooled.township = tenant
+                if row["method"] is not None:
+                    uow.seen = (row["method"], row["request_hash"], row["response"])
+            elif pooled.township != tenant:
+                pooled.township = None
+                await uow.driver.fetchrow(_SET_SESSION_TENANT, tenant)
+                pooled.township = tenant
+            yield uow
+            await uow.flush()
+        except BaseException as e:
+            lost = isinstance(e, asyncio.CancelledError) or _connection_lost(e)
+            if lost or conn.is_in_transaction():
                 self.lean.discard(pooled)
             else:
                 self.lean.release(pooled)
@@ -232,12 +288,16 @@ class Database:
         await self.engine.dispose()
 
 
-async def _scope(uow: UnitOfWork, idempotency: tuple[str, str] | None) -> None:
+async def _scope(
+    uow: UnitOfWork, idempotency: tuple[str, str] | None, *, session_scope: str | None = ""
+) -> None:
     """The first statement of a unit of work: its town, and the stored Idempotency-Key.
 
     Row-level security reads ``township.current`` (second wall behind query filters). It
-    is transaction-local, so a pooled connection outside a transaction is always unscoped:
-    county-wide work (consumers, jobs, county users) skips it.
+    is transaction-local, so a pooled connection outside a transaction is unscoped unless
+    a single-statement unit of work left a *session* setting on it (``session_scope``,
+    None when unknown): county-wide work (consumers, jobs, county users) skips the
+    statement only on a connection known to be unscoped.
     """
     principal = uow.principal
     tenant = principal.township if principal and principal.township else ""
@@ -245,7 +305,7 @@ async def _scope(uow: UnitOfWork, idempotency: tuple[str, str] | None) -> None:
         row = await uow.driver.fetchrow(_SCOPE_AND_FIND_IDEMPOTENT, tenant, *idempotency)
         if row["method"] is not None:
             uow.seen = (row["method"], row["request_hash"], row["response"])
-    elif tenant:
+    elif tenant or session_scope != "":
         await uow.driver.execute(SET_TENANT, tenant)
 
 
@@ -263,7 +323,8 @@ _CONNECTION_ERRORS = (
 @dataclass(eq=False)
 class _Pooled:
     conn: asyncpg.Connection
-    township: str | None = None  # the township.current this session is scoped to (reads)
+    # the township.current this session is scoped to ("" none, None unknown)
+    township: str | None = None
 
 
 class RawPool:
@@ -288,7 +349,8 @@ class RawPool:
                 if self._open < self.size:
                     self._open += 1
                     try:
-                        pc = _Pooled(await self._connect())
+                        # a new session has no town setting: unscoped
+                        pc = _Pooled(await self._connect(), township="")
                     except BaseException:
                         self._open -= 1
                         raise
@@ -369,9 +431,7 @@ class ReadPool(RawPool):
             else:
                 if rc.township != tenant:
                     rc.township = None
-                    await rc.conn.execute(
-                        "SELECT set_config('township.current', $1, false)", tenant
-                    )
+                    await rc.conn.execute(_SET_SESSION_TENANT, tenant)
                     rc.township = tenant
                 yield rc.conn
         except (*_CONNECTION_ERRORS, asyncio.CancelledError):
@@ -407,6 +467,9 @@ class ReadPool(RawPool):
 
 
 SET_TENANT = "SELECT set_config('township.current', $1, true)"
+
+
+_SET_SESSION_TENANT = "SELECT set_config('township.current', $1, false)"
 
 
 class Sql:
@@ -451,6 +514,32 @@ class Sql:
     async def fetchval(self, query: str, *args: Any) -> Any:
         """The first column of the first row, or None."""
         return await self._traced(query, lambda: self.raw.fetchval(query, *args))
+
+    async def last_statement(self, query: str, *args: Any) -> Any:
+        """The unit of work's own last statement (its first row); the platform's only."""
+        return await Sql._traced(self, query, lambda: self.raw.fetchrow(query, *args))
+
+
+class ReadOnlySql(Sql):
+    """The driver of a single-statement unit of work: reads only.
+
+    Each statement runs by itself (no transaction), so a write here would commit at once,
+    before the unit of work's own statement; it is refused. Writes go to ``uow.stage``.
+    """
+
+    __slots__ = ()
+
+    async def _traced(self, query: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        head = query.lstrip()[:6].upper()
+        if head != "SELECT" or _LOCKING_READ.search(query):
+            raise RuntimeError(
+                "a single-statement unit of work reads with uow.driver (plain SELECT, no "
+                "row locks) and writes with uow.stage"
+            )
+        return await super()._traced(query, call)
+
+
+_LOCKING_READ = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY)\b", re.IGNORECASE)
 
 
 def _connection_lost(error: BaseException) -> bool:
@@ -521,6 +610,7 @@ _SCOPE_AND_FIND_IDEMPOTENT = (
     "k.method, k.request_hash, k.response "
     "FROM (SELECT 1) AS one LEFT JOIN idempotency_keys k ON k.scope = $2 AND k.key = $3"
 )
+_SESSION_SCOPE_AND_FIND_IDEMPOTENT = _SCOPE_AND_FIND_IDEMPOTENT.replace("$1, true", "$1, false")
 _FIND_CONSUMED = "SELECT 1 FROM inbox WHERE consumer = $1 AND event_id = $2"
 
 
@@ -532,15 +622,16 @@ class AlreadyConsumed(Exception):
     """
 
 
-def _final_statement(events: bool, idempotent: bool, inbox: bool) -> str:
-    """The unit of work's last statement before COMMIT: its outbox events, the stored
-    response of an Idempotency-Key and its consumed events' inbox rows, in one round trip.
+@functools.lru_cache(maxsize=128)
+def _final_statement(events: bool, idempotent: bool, inbox: bool, staged: str, n: int) -> str:
+    """The unit of work's last statement before COMMIT: the handler's staged writes, its
+    outbox events, the stored response of an Idempotency-Key and its consumed events'
+    inbox rows, in one round trip.
 
-    Parameters: events $1..$6 (arrays), idempotency $7..$11, inbox $12..$14 (arrays),
-    numbered in that order over the parts present.
+    Parameters: the staged writes' $1..$n, then events (6 arrays), idempotency (5 values),
+    inbox (3 arrays), numbered in that order over the parts present.
     """
-    parts: list[str] = []
-    n = 0
+    parts: list[str] = [staged] if staged else []
 
     def p(cast: str = "") -> str:
         nonlocal n
@@ -571,13 +662,15 @@ def _final_statement(events: bool, idempotent: bool, inbox: bool) -> str:
     return f"WITH {', '.join(parts)} SELECT {counted} AS consumed"
 
 
-_FINAL_STATEMENTS = {
-    (e, i, b): _final_statement(e, i, b)
-    for e in (False, True)
-    for i in (False, True)
-    for b in (False, True)
-    if e or i or b
-}
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+@functools.lru_cache(maxsize=128)
+def _renumbered(ctes: str, offset: int) -> str:
+    """``ctes`` with its placeholders $1.. moved up by ``offset``."""
+    if not offset:
+        return ctes
+    return _PLACEHOLDER.sub(lambda m: f"${int(m.group(1)) + offset}", ctes)
 
 
 # (event_id, subject, type, township_id, envelope, headers as JSON text): one outbox row
@@ -603,6 +696,8 @@ class UnitOfWork:
     _pending: list[OutboxRow] = field(default_factory=list)
     _idempotent: tuple[str, str, str, str, bytes] | None = None
     _consumed: list[tuple[str, str, str]] = field(default_factory=list)
+    _staged: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    single_statement: bool = False  # writes only through ``stage`` (see Database)
 
     @property
     def session(self) -> AsyncSession:
@@ -675,6 +770,17 @@ class UnitOfWork:
         """
         self._consumed.append((consumer, event_id, type_))
 
+    def stage(self, ctes: str, *args: Any) -> None:
+        """Write with this unit of work's own last statement (outbox, key, inbox rows).
+
+        ``ctes`` are ``WITH`` items (``name AS (INSERT ... )``, comma-separated, names not
+        ``ev``/``idem``/``inb``) with placeholders numbered from $1 for ``args``. They run
+        in the same statement as the events that describe them, so a hot path written as
+        plain SQL costs one round trip for all its writes; in a single-statement unit of
+        work it is the only way to write.
+        """
+        self._staged.append((ctes, args))
+
     def remember_idempotent(
         self, scope: str, key: str, method: str, request_hash: str, response: bytes
     ) -> None:
@@ -688,21 +794,29 @@ class UnitOfWork:
         events, self._pending = self._pending, []
         idempotent, self._idempotent = self._idempotent, None
         consumed, self._consumed = self._consumed, []
-        if not (events or idempotent or consumed):
+        staged, self._staged = self._staged, []
+        if not (events or idempotent or consumed or staged):
             return
+        if (events or staged) and self.orm is not None:
+            await self.orm.flush()  # ORM changes first: events describe committed state
         if events:
-            if self.orm is not None:
-                await self.orm.flush()  # ORM changes first: events describe committed state
             self.written = events
         args: list[Any] = []
+        ctes: list[str] = []
+        for sql, values in staged:
+            ctes.append(_renumbered(sql, len(args)))
+            args += values
+        n_staged = len(args)
         if events:
             args += [list(column) for column in zip(*events, strict=True)]
         if idempotent:
             args += idempotent
         if consumed:
             args += [list(column) for column in zip(*consumed, strict=True)]
-        query = _FINAL_STATEMENTS[(bool(events), idempotent is not None, bool(consumed))]
-        row = await self.driver.fetchrow(query, *args)
+        query = _final_statement(
+            bool(events), idempotent is not None, bool(consumed), ", ".join(ctes), n_staged
+        )
+        row = await self.driver.last_statement(query, *args)
         if consumed and row["consumed"] < len(consumed):
             raise AlreadyConsumed(f"{len(consumed) - row['consumed']} event(s) already applied")
 

@@ -84,6 +84,7 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         readonly: set[str] | None = None,
         verifier: PrincipalVerifier | None = None,
         lean: set[str] | None = None,
+        single_statement: set[str] | None = None,
     ) -> None:
         self.db = db
         self.verifier = verifier or PrincipalVerifier(None)
@@ -92,6 +93,7 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         self.public = public
         self.readonly = readonly or set()
         self.lean = lean or set()
+        self.single_statement = single_statement or set()
         # grpc.aio asks the interceptor for every call; the wrapped handler of a method
         # never changes, so it is built once per method.
         self._wrapped: dict[str, Any] = {}
@@ -118,7 +120,8 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         short = method.rsplit("/", 1)[-1]
         is_public = short in self.public
         is_readonly = short in self.readonly
-        is_lean = short in self.lean
+        is_single = short in self.single_statement
+        is_lean = is_single or short in self.lean
         duration = self.metrics.rpc_duration.labels(short)
         requests: dict[grpc.StatusCode, Any] = {}
 
@@ -146,14 +149,14 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                     key = metadata_value(metadata, IDEMPOTENCY_KEY)
                     try:
                         return await self._run(
-                            inner, request, context, principal, key, method, is_lean
+                            inner, request, context, principal, key, method, is_lean, is_single
                         )
                     except (IntegrityError, asyncpg.UniqueViolationError):
                         if key is None:
                             raise
                         # A concurrent twin committed first: answer with its response.
                         return await self._run(
-                            inner, request, context, principal, key, method, is_lean
+                            inner, request, context, principal, key, method, is_lean, is_single
                         )
                 except DomainError as e:
                     code = e.status
@@ -208,11 +211,16 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         key: str | None,
         method: str,
         lean: bool,
+        single_statement: bool,
     ) -> Any:
         scope = (principal.township or principal.department or "county") if principal else ""
         idempotency = (scope, key) if key is not None else None
         async with self.db.unit_of_work(
-            principal, source=self.service, idempotency=idempotency, lean=lean
+            principal,
+            source=self.service,
+            idempotency=idempotency,
+            lean=lean,
+            single_statement=single_statement,
         ) as uow:
             token_uow = rpc._uow.set(uow)
             token_principal = rpc._principal.set(principal)
@@ -277,6 +285,7 @@ class ServiceApp:
         self._public: set[str] = set()
         self._readonly: set[str] = set()
         self._lean: set[str] = set()
+        self._single_statement: set[str] = set()
         self._subscriptions: list[Subscription] = []
         self._publishes = False
         self._periodic: list[tuple[str, float, Callable[[Database], Awaitable[None]]]] = []
@@ -291,18 +300,22 @@ class ServiceApp:
         public: Iterable[str] = (),
         readonly: Iterable[str] = (),
         lean: Iterable[str] = (),
+        single_statement: Iterable[str] = (),
     ) -> None:
         """Serve ``servicer``; methods named in ``public`` accept calls without a principal.
 
         Methods named in ``readonly`` run without a unit of work: they read with
         ``rpc.reads()`` (raw prepared statements, row-level security still applies) and
         must not write. Methods named in ``lean`` get a lean unit of work (``uow.driver``
-        only, no ORM session; see ``Database.unit_of_work``).
+        only, no ORM session; see ``Database.unit_of_work``); methods named in
+        ``single_statement`` a single-statement one (reads on ``uow.driver``, all writes
+        through ``uow.stage``, no BEGIN/COMMIT).
         """
         self._servicers.append((register, servicer, full_name))
         self._public.update(public)
         self._readonly.update(readonly)
         self._lean.update(lean)
+        self._single_statement.update(single_statement)
 
     def publishes_events(self) -> None:
         """Run the outbox relay for this service's stream."""
@@ -346,6 +359,7 @@ class ServiceApp:
                     self._readonly,
                     PrincipalVerifier(load_signing_key(s.principal_key_file)),
                     self._lean,
+                    self._single_statement,
                 )
             ],
             options=[("grpc.so_reuseport", 0)],

@@ -210,7 +210,7 @@ class PermitsServicer(permits_pb2_grpc.PermitsServiceServicer):
                     state=app.state,
                 )
             )
-        await reads.insert_intake(uow.driver, receipt, apps, actor=principal.sub)
+        reads.stage_intake(uow, receipt, apps, actor=principal.sub)
         for app in apps:
             await events.application_submitted(uow, app)
         return response

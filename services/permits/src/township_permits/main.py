@@ -21,8 +21,9 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 READONLY_RPCS = {"GetApplication", "ListApplications"}
 """Methods that only read, through the raw read pool (no unit of work)."""
 
-LEAN_RPCS = {"SubmitIntake"}
-"""Methods written as plain SQL on ``uow.driver`` (a lean unit of work, no ORM session)."""
+SINGLE_STATEMENT_RPCS = {"SubmitIntake"}
+"""Methods written as plain SQL whose writes are one statement (``uow.stage``): no ORM
+session, no BEGIN/COMMIT (see ``Database.unit_of_work``)."""
 
 PUBLIC_RPCS = {
     "GetPublicStatus",
@@ -67,7 +68,7 @@ def build(app: ServiceApp) -> None:
         "township.permits.v1.PermitsService",
         public=PUBLIC_RPCS,
         readonly=READONLY_RPCS,
-        lean=LEAN_RPCS,
+        single_statement=SINGLE_STATEMENT_RPCS,
     )
     app.publishes_events()
     app.every(

@@ -14,7 +14,7 @@ from typing import Any, cast
 import orjson
 
 from township_permits.models import ApplicationRow, HistoryRow, ReceiptRow, ServiceItemRow
-from township_platform.db import ReadPool, Sql
+from township_platform.db import ReadPool, Sql, UnitOfWork
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -94,8 +94,8 @@ SELECT b.item_codes::text AS bundle_items,
                             END)) AS items
   FROM (SELECT 1) AS one LEFT JOIN bundles b ON b.code = $2
 """
-_INSERT_INTAKE = """
-WITH receipt AS (
+_INTAKE_WRITES = """
+receipt AS (
   INSERT INTO receipts (receipt_code, township_id, bundle, applicant_masked, submitted_at)
   VALUES ($1, $2, $3, $4, $5)
 ), opened AS (
@@ -115,7 +115,6 @@ WITH receipt AS (
                                    action, actor_sub, reason, at)
   SELECT opened.id, $2, '', 'SUBMITTED', 'submit', $10, '', $5 FROM opened
 )
-SELECT count(*) FROM opened
 """
 
 
@@ -155,17 +154,18 @@ async def intake_context(
     return bundle_items, orjson.loads(row["levels"]), items
 
 
-async def insert_intake(
-    conn: Sql, receipt: ReceiptRow, apps: list[ApplicationRow], *, actor: str
+def stage_intake(
+    uow: UnitOfWork, receipt: ReceiptRow, apps: list[ApplicationRow], *, actor: str
 ) -> None:
-    """Write the receipt, its applications and their first history entries (one statement).
+    """Stage the receipt, its applications and their first history entries: written with
+    the intake's events and Idempotency-Key in the unit of work's one statement.
 
     Every application of one intake shares its applicant, materials, channel, village and
     consent; what differs per item travels as arrays.
     """
     first = apps[0]
-    opened = await conn.fetchval(
-        _INSERT_INTAKE,
+    uow.stage(
+        _INTAKE_WRITES,
         receipt.receipt_code,
         receipt.township_id,
         receipt.bundle,
@@ -184,8 +184,6 @@ async def insert_intake(
         [a.promised_due for a in apps],
         [a.statutory_due for a in apps],
     )
-    if opened != len(apps):  # pragma: no cover - the statement inserts every row or fails
-        raise RuntimeError(f"intake wrote {opened} of {len(apps)} applications")
 
 
 # queues ---------------------------------------------------------------------------------
