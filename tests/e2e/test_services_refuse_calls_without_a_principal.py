@@ -8,6 +8,8 @@ few methods that are public by design.
 
 from __future__ import annotations
 
+import time
+
 import grpc
 import pytest
 
@@ -24,7 +26,10 @@ def _channel(system: LocalStack, service: str) -> grpc.Channel:
     return grpc.insecure_channel(f"127.0.0.1:{system.grpc_ports[service]}")
 
 
-CLERK = '{"sub":"clerk-zw-01","roles":["clerk"],"township":"zhaowan"}'
+CLERK = (
+    '{"sub":"clerk-zw-01","roles":["clerk"],"township":"zhaowan",'
+    f'"exp":{int(time.time()) + 3600}}}'
+)
 COUNTY_ADMIN = '{"sub":"intruder","roles":["county_admin"]}'
 
 
@@ -85,5 +90,16 @@ def test_a_principal_signed_with_the_shared_key_is_accepted(system: LocalStack) 
         with pytest.raises(grpc.RpcError) as e:
             stub.GetApplication(
                 permits_pb2.GetApplicationRequest(id="0"), metadata=reused, timeout=5
+            )
+        assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        # a captured principal replays only while its token lives: expired, it is refused
+        expired = CLERK[: CLERK.index('"exp":')] + f'"exp":{int(time.time()) - 3600}}}'
+        replayed = (
+            ("x-township-principal", expired),
+            ("x-township-principal-sig", sign_principal(expired, key)),
+        )
+        with pytest.raises(grpc.RpcError) as e:
+            stub.GetApplication(
+                permits_pb2.GetApplicationRequest(id="0"), metadata=replayed, timeout=5
             )
         assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED

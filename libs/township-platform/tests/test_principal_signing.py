@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from township_platform.principal import (
 )
 
 KEY = b"k" * 32
-CLERK = Principal(sub="clerk-zw-01", roles=("clerk",), township="zhaowan")
+CLERK = Principal(
+    sub="clerk-zw-01", roles=("clerk",), township="zhaowan", expires=int(time.time()) + 900
+)
 
 
 def _metadata(raw: str, signature: str | None) -> list[tuple[str, str]]:
@@ -36,6 +39,25 @@ def test_a_signed_principal_is_read_and_an_unsigned_or_altered_one_is_not() -> N
     altered = raw.replace("zhaowan", "bailiu")
     assert verifier.principal(_metadata(altered, sign_principal(raw, KEY))) is None
     assert verifier.principal([]) is None
+
+
+def test_a_signed_principal_expires_with_its_token() -> None:
+    verifier = PrincipalVerifier(KEY, leeway_seconds=60)
+    now = int(time.time())
+    for expires, accepted in ((now + 5, True), (now - 30, True), (now - 90, False)):
+        clerk = Principal(sub="clerk-zw-01", roles=("clerk",), expires=expires)
+        raw = clerk.to_json()
+        assert '"exp":' in raw
+        signed = _metadata(raw, sign_principal(raw, KEY))
+        assert (verifier.principal(signed) == clerk) is accepted, expires - now
+        assert (verifier.principal(signed) == clerk) is accepted  # not kept by the cache
+    # the expiry is under the signature: moved forward, the signature no longer matches
+    stale = Principal(sub="clerk-zw-01", roles=("clerk",), expires=now - 90).to_json()
+    moved = stale.replace(str(now - 90), str(now + 900))
+    assert verifier.principal(_metadata(moved, sign_principal(stale, KEY))) is None
+    # with a key, a signed principal without an expiry is refused
+    forever = Principal(sub="clerk-zw-01", roles=("clerk",)).to_json()
+    assert verifier.principal(_metadata(forever, sign_principal(forever, KEY))) is None
 
 
 def test_without_a_key_principals_are_read_unsigned() -> None:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,9 @@ class Principal:
     village: str | None = None
     certificate: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # Unix time after which the gateway's signature on this principal is void: the
+    # bearer token's ``exp``. None for principals that never travel (system, consumers).
+    expires: int | None = None
 
     def has_role(self, *roles: str) -> bool:
         """True when the principal holds at least one of ``roles``."""
@@ -69,6 +73,8 @@ class Principal:
             value = getattr(self, key)
             if value:
                 data[key] = value
+        if self.expires is not None:
+            data["exp"] = self.expires
         return json.dumps(data, ensure_ascii=True, separators=(",", ":"))
 
     @classmethod
@@ -94,6 +100,7 @@ class Principal:
             name=str(data.get("name", "")),
             village=data.get("village"),
             certificate=data.get("certificate"),
+            expires=int(data["exp"]) if "exp" in data else None,
         )
 
 
@@ -135,10 +142,18 @@ class PrincipalVerifier:
     signed with another key, so reaching a service's port is not enough to act as anyone
     (the NetworkPolicy remains the first wall). Verified values are remembered (the same
     callers recur), so the check costs one dictionary lookup per call.
+
+    A signed principal carries its bearer token's expiry (``exp``) under the signature, so
+    one captured inside the cluster can be replayed only while the token itself would
+    still be accepted (plus ``leeway_seconds`` of clock skew between pods), not until the
+    key is rotated. With a key, a principal without ``exp`` is refused.
     """
 
-    def __init__(self, key: bytes | None, *, max_cached: int = 10_000) -> None:
+    def __init__(
+        self, key: bytes | None, *, max_cached: int = 10_000, leeway_seconds: float = 60.0
+    ) -> None:
         self.key = key
+        self.leeway = leeway_seconds
         self._verified: dict[str, str] = {}
         self._max = max_cached
 
@@ -163,6 +178,11 @@ class PrincipalVerifier:
                     self._verified.clear()
                 self._verified[raw] = signature
         try:
-            return Principal.from_json(raw)
+            principal = Principal.from_json(raw)
         except (ValueError, KeyError, TypeError):
             return None
+        if principal.expires is None:
+            return None if self.key is not None else principal
+        if principal.expires + self.leeway < time.time():
+            return None
+        return principal

@@ -93,6 +93,7 @@ class TokenVerifier:
             name=str(claims.get("name", "")),
             village=claims.get("village") or None,
             certificate=claims.get("certificate") or None,
+            expires=int(claims["exp"]),  # signed with it: services refuse it once expired
         )
 
 
