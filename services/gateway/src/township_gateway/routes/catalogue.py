@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from township.permits.v1 import permits_pb2
 from township_gateway.auth import require_roles
 from township_gateway.deps import PROBLEM_RESPONSES, ServicesDep
+from township_gateway.routing import PrefixRouter
 from township_gateway.schemas import TimeLimitOut
 from township_gateway.schemas_permits import (
     DelegationIn,
@@ -20,7 +21,7 @@ from township_gateway.schemas_permits import (
 )
 from township_platform.principal import Principal
 
-router = APIRouter(prefix="/api/v1/catalogue", tags=["catalogue"], responses=PROBLEM_RESPONSES)
+router = PrefixRouter(prefix="/api/v1/catalogue", tags=["catalogue"], responses=PROBLEM_RESPONSES)
 
 ITEM = Path(pattern=r"^(XK|GG|QT)-\d{5}-\d{3}$")
 SLUG = Path(pattern=r"^[a-z][a-z0-9-]{1,30}$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import Body, Path, Query
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
@@ -12,6 +12,7 @@ from township.common.v1 import common_pb2
 from township.enforcement.v1 import enforcement_pb2 as pb
 from township_gateway.auth import CurrentPrincipal, require_roles
 from township_gateway.deps import PROBLEM_RESPONSES, IdempotencyKey, ServicesDep
+from township_gateway.routing import PrefixRouter
 from township_gateway.schemas import EntrustmentOut, EntrustmentsOut
 from township_gateway.schemas_enforcement import (
     CaseActionIn,
@@ -33,7 +34,7 @@ from township_gateway.schemas_enforcement import (
 )
 from township_platform.principal import Principal
 
-router = APIRouter(tags=["enforcement"], responses=PROBLEM_RESPONSES)
+router = PrefixRouter(tags=["enforcement"], responses=PROBLEM_RESPONSES)
 
 SLUG = Path(pattern=r"^[a-z][a-z0-9-]{1,30}$")
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import ORJSONResponse
 from fastapi.routing import APIRoute
 from starlette.responses import Response
@@ -23,6 +23,7 @@ from starlette.responses import Response
 from township.enforcement.v1 import enforcement_pb2 as pb
 from township_gateway.clients import Services
 from township_gateway.problems import Problem
+from township_gateway.routing import PrefixRouter
 from township_platform.towns import TownshipsConfig
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -128,7 +129,7 @@ _ERRORS = {
         }
     },
 }
-router = APIRouter(
+router = PrefixRouter(
     prefix="/open311/v2",
     tags=["open311"],
     route_class=Open311Route,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from starlette.responses import Response
 
 from township.common.v1 import common_pb2
 from township.personnel.v1 import personnel_pb2
 from township_gateway.auth import CurrentPrincipal, require_roles
 from township_gateway.deps import PROBLEM_RESPONSES, IdempotencyKey, ServicesDep, iso
+from township_gateway.routing import PrefixRouter
 from township_gateway.schemas import PointsEntryOut, PointsOut
 from township_gateway.schemas_personnel import (
     AssignmentEndIn,
@@ -40,7 +41,7 @@ from township_gateway.schemas_personnel import (
 )
 from township_platform.principal import Principal
 
-router = APIRouter(prefix="/api/v1/personnel", tags=["personnel"], responses=PROBLEM_RESPONSES)
+router = PrefixRouter(prefix="/api/v1/personnel", tags=["personnel"], responses=PROBLEM_RESPONSES)
 
 STAFF = ("clerk", "approver", "agent", "officer", "legal_reviewer", "township_admin")
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from township.permits.v1 import permits_pb2
 from township_gateway.deps import PROBLEM_RESPONSES, IdempotencyKey, ServicesDep, iso
 from township_gateway.routes.catalogue import guide_out
 from township_gateway.routes.ratings import rating_receipt_out
+from township_gateway.routing import PrefixRouter
 from township_gateway.schemas import (
     CatalogueItemOut,
     CatalogueOut,
@@ -17,7 +18,7 @@ from township_gateway.schemas import (
 )
 from township_gateway.schemas_permits import RatingIn, RatingReceiptOut, ServiceGuideOut
 
-router = APIRouter(prefix="/public/v1", tags=["public"], responses=PROBLEM_RESPONSES)
+router = PrefixRouter(prefix="/public/v1", tags=["public"], responses=PROBLEM_RESPONSES)
 
 SLUG = Path(pattern=r"^[a-z][a-z0-9-]{1,30}$")
 RECEIPT = Path(pattern=r"^[A-Z0-9]{6,32}$")

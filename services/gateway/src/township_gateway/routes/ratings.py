@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from township.common.v1 import common_pb2
 from township.permits.v1 import permits_pb2
 from township_gateway.auth import require_roles
 from township_gateway.deps import PROBLEM_RESPONSES, IdempotencyKey, ServicesDep, iso
+from township_gateway.routing import PrefixRouter
 from township_gateway.schemas_permits import (
     NoteIn,
     RatingIn,
@@ -22,7 +23,7 @@ from township_gateway.schemas_permits import (
 )
 from township_platform.principal import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["ratings"], responses=PROBLEM_RESPONSES)
+router = PrefixRouter(prefix="/api/v1", tags=["ratings"], responses=PROBLEM_RESPONSES)
 
 ID = Path(max_length=36, pattern=r"^[0-9a-fA-F-]{1,36}$")
 CURSOR = Query("", max_length=64, pattern=r"^[0-9a-fA-F-]*$")

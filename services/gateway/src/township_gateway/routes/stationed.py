@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from township.stationed.v1 import stationed_pb2
 from township_gateway.auth import CurrentPrincipal
 from township_gateway.deps import PROBLEM_RESPONSES, IdempotencyKey, ServicesDep, iso
+from township_gateway.routing import PrefixRouter
 from township_gateway.schemas_stationed import (
     AppraisalIn,
     AppraisalOut,
@@ -37,7 +38,7 @@ from township_gateway.schemas_stationed import (
     TrainingOut,
 )
 
-router = APIRouter(prefix="/api/v1/stationed", tags=["stationed"], responses=PROBLEM_RESPONSES)
+router = PrefixRouter(prefix="/api/v1/stationed", tags=["stationed"], responses=PROBLEM_RESPONSES)
 
 
 def ID() -> Any:
