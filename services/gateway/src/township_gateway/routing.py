@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from starlette.routing import Match, get_route_path
+from starlette._utils import get_route_path  # what Starlette's own routes match against
+from starlette.routing import Match
 from starlette.types import Scope
 
 
