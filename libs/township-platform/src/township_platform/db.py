@@ -200,8 +200,7 @@ class Database:
                     with contextlib.suppress(Exception):
                         await conn.invalidate()
                 raise
-        if uow.written and self.after_commit is not None:
-            self.after_commit(uow.written)
+        self._hand_over(uow)
 
     @asynccontextmanager
     async def _lean_unit_of_work(
@@ -231,8 +230,7 @@ class Database:
                 self.lean.release(pooled)
             raise
         self.lean.release(pooled)
-        if uow.written and self.after_commit is not None:
-            self.after_commit(uow.written)
+        self._hand_over(uow)
 
     @asynccontextmanager
     async def _single_statement_unit_of_work(
@@ -257,8 +255,7 @@ class Database:
                     _SESSION_SCOPE_AND_FIND_IDEMPOTENT, tenant, *idempotency
                 )
                 pooled.township = tenant
-                if row["method"] is not None:
-                    uow.seen = (row["method"], row["request_hash"], row["response"])
+                uow.remember_seen(row)
             elif pooled.township != tenant:
                 pooled.township = None
                 await uow.driver.fetchrow(_SET_SESSION_TENANT, tenant)
@@ -273,6 +270,10 @@ class Database:
                 self.lean.release(pooled)
             raise
         self.lean.release(pooled)
+        self._hand_over(uow)
+
+    def _hand_over(self, uow: UnitOfWork) -> None:
+        """Give a committed unit of work's outbox rows to the relay."""
         if uow.written and self.after_commit is not None:
             self.after_commit(uow.written)
 
@@ -302,9 +303,9 @@ async def _scope(
     principal = uow.principal
     tenant = principal.township if principal and principal.township else ""
     if idempotency is not None:
-        row = await uow.driver.fetchrow(_SCOPE_AND_FIND_IDEMPOTENT, tenant, *idempotency)
-        if row["method"] is not None:
-            uow.seen = (row["method"], row["request_hash"], row["response"])
+        uow.remember_seen(
+            await uow.driver.fetchrow(_SCOPE_AND_FIND_IDEMPOTENT, tenant, *idempotency)
+        )
     elif tenant or session_scope != "":
         await uow.driver.execute(SET_TENANT, tenant)
 
@@ -769,6 +770,11 @@ class UnitOfWork:
         its end and rolls back, so a redelivered event never has its effect twice.
         """
         self._consumed.append((consumer, event_id, type_))
+
+    def remember_seen(self, row: Any) -> None:
+        """Keep the stored response the scoping statement found for the key (if any)."""
+        if row["method"] is not None:
+            self.seen = (row["method"], row["request_hash"], row["response"])
 
     def stage(self, ctes: str, *args: Any) -> None:
         """Write with this unit of work's own last statement (outbox, key, inbox rows).
