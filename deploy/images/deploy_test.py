@@ -657,6 +657,17 @@ def check_new_town(report: Report, before: dict[str, Any]) -> None:
 # --- run -------------------------------------------------------------------------------------
 
 
+def dump_logs(lines: int = 60) -> None:
+    """The last lines of every app container's log, on stderr (a failed check's context)."""
+    names = podman(
+        "ps", "-a", "--filter", "name=^township-", "--format", "{{.Names}}",
+        capture=True, check=False,
+    ).stdout.split()  # fmt: skip
+    for name in names:
+        out = podman("logs", "--tail", str(lines), name, capture=True, check=False)
+        print(f"\n== logs of {name}\n{out.stdout}{out.stderr}", file=sys.stderr, flush=True)
+
+
 def teardown() -> None:
     down()
     podman("network", "rm", "-f", NETWORK, check=False, capture=True)
@@ -740,6 +751,8 @@ def main() -> int:
     except Exception as e:  # a step broke (podman, helm): still tear down and report
         error = f"{type(e).__name__}: {e}"
     finally:
+        if error is not None:
+            dump_logs()
         if not args.keep:
             report.phase("teardown")
             teardown()

@@ -66,6 +66,10 @@ tracer = trace.get_tracer("township.grpc")
 Behavior = Callable[[Any, Any], Awaitable[Any]]
 
 
+SLOW_RPC_SECONDS = 1.0
+"""An RPC slower than this is logged (the gateway's deadline is 5 s by default)."""
+
+
 class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
     """Runs every unary RPC as one unit of work with the caller's principal.
 
@@ -170,6 +174,14 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                     await context.abort(code, e.message)
                 except aio.AbortError:
                     raise
+                except asyncio.CancelledError:
+                    # the caller's deadline passed (what it saw), or it or a shutdown cancelled
+                    left = context.time_remaining()
+                    expired = left is not None and left <= 0
+                    code = (
+                        grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED
+                    )
+                    raise
                 except Exception:
                     code = grpc.StatusCode.INTERNAL
                     span.set_status(Status(StatusCode.ERROR, "internal"))
@@ -182,7 +194,13 @@ class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
                             short, code.name
                         )
                     counter.inc()
-                    duration.observe(time.perf_counter() - started)
+                    elapsed = time.perf_counter() - started
+                    duration.observe(elapsed)
+                    if elapsed > SLOW_RPC_SECONDS:
+                        # Inside the span: the line carries the trace id of the slow call.
+                        log.warning(
+                            "slow rpc", method=short, code=code.name, seconds=round(elapsed, 3)
+                        )
 
         return grpc.unary_unary_rpc_method_handler(
             behavior,
