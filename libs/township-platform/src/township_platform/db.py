@@ -625,9 +625,10 @@ class AlreadyConsumed(Exception):
 
 @functools.lru_cache(maxsize=128)
 def _final_statement(events: bool, idempotent: bool, inbox: bool, staged: str, n: int) -> str:
-    """The unit of work's last statement before COMMIT: the handler's staged writes, its
-    outbox events, the stored response of an Idempotency-Key and its consumed events'
-    inbox rows, in one round trip.
+    """The unit of work's last statement (before COMMIT, or committing by itself in a
+    single-statement unit of work): the handler's staged writes, its outbox events, the
+    stored response of an Idempotency-Key and its consumed events' inbox rows, in one
+    round trip.
 
     Parameters: the staged writes' $1..$n, then events (6 arrays), idempotency (5 values),
     inbox (3 arrays), numbered in that order over the parts present.
