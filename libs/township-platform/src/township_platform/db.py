@@ -196,7 +196,7 @@ class Database:
                 await uow.flush()
             except BaseException as e:
                 # a statement cut short by cancellation may leave the protocol mid-message
-                if isinstance(e, asyncio.CancelledError) or _connection_lost(e):
+                if _cut_short(e):
                     with contextlib.suppress(Exception):
                         await conn.invalidate()
                 raise
@@ -219,7 +219,7 @@ class Database:
             await conn.execute("COMMIT")
         except BaseException as e:
             # a statement cut short (cancellation) may leave the protocol mid-message
-            if isinstance(e, asyncio.CancelledError) or _connection_lost(e):
+            if _cut_short(e):
                 self.lean.discard(pooled)
                 raise
             try:
@@ -238,7 +238,7 @@ class Database:
     ) -> AsyncIterator[UnitOfWork]:
         pooled = await self.lean.acquire()
         conn = pooled.conn
-        tenant = principal.township if principal and principal.township else ""
+        tenant = _tenant(principal)
         uow = UnitOfWork(
             orm=None,
             principal=principal,
@@ -263,8 +263,7 @@ class Database:
             yield uow
             await uow.flush()
         except BaseException as e:
-            lost = isinstance(e, asyncio.CancelledError) or _connection_lost(e)
-            if lost or conn.is_in_transaction():
+            if _cut_short(e) or conn.is_in_transaction():
                 self.lean.discard(pooled)
             else:
                 self.lean.release(pooled)
@@ -300,8 +299,7 @@ async def _scope(
     None when unknown): county-wide work (consumers, jobs, county users) skips the
     statement only on a connection known to be unscoped.
     """
-    principal = uow.principal
-    tenant = principal.township if principal and principal.township else ""
+    tenant = _tenant(uow.principal)
     if idempotency is not None:
         uow.remember_seen(
             await uow.driver.fetchrow(_SCOPE_AND_FIND_IDEMPOTENT, tenant, *idempotency)
@@ -541,6 +539,16 @@ class ReadOnlySql(Sql):
 
 
 _LOCKING_READ = re.compile(r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY)\b", re.IGNORECASE)
+
+
+def _tenant(principal: Principal | None) -> str:
+    """The town a unit of work is scoped to ("" for county-wide work)."""
+    return principal.township if principal and principal.township else ""
+
+
+def _cut_short(error: BaseException) -> bool:
+    """A cancelled statement or a lost connection: the connection cannot be reused."""
+    return isinstance(error, asyncio.CancelledError) or _connection_lost(error)
 
 
 def _connection_lost(error: BaseException) -> bool:
