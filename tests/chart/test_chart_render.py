@@ -127,8 +127,12 @@ def test_probes(render: Render) -> None:
             if name == "gateway":
                 path = "/readyz" if probe == "readinessProbe" else "/healthz"
                 assert c[probe]["httpGet"] == {"path": path, "port": "http"}
-            else:
+            elif probe == "readinessProbe":
+                # "": ready only once the service has reached its database
                 assert c[probe]["grpc"] == {"port": 50051}, "native gRPC probe"
+            else:
+                # alive while the process runs: a late database never restarts the pod
+                assert c[probe]["grpc"] == {"port": 50051, "service": "liveness"}
 
 
 def test_topology_spread_and_rollout(render: Render) -> None:

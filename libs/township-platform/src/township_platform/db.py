@@ -37,6 +37,7 @@ from sqlalchemy import (
     event,
     func,
     make_url,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DisconnectionError
@@ -280,6 +281,23 @@ class Database:
         """Connections currently checked out of the pool."""
         pool: Any = self.engine.pool
         return int(pool.checkedout()) if hasattr(pool, "checkedout") else 0
+
+    async def warm(self) -> None:
+        """Prove the database answers and open a first connection of every pool.
+
+        A service reports ready only after this: its first calls then neither wait for a
+        connection (name lookup, TLS, authentication) nor find a database that never came.
+        """
+        for pool in (self.reads, self.lean):
+            pc = await pool.acquire()
+            try:
+                await pc.conn.fetchval("SELECT 1")
+            except BaseException:
+                pool.discard(pc)
+                raise
+            pool.release(pc)
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -69,6 +69,13 @@ Behavior = Callable[[Any, Any], Awaitable[Any]]
 SLOW_RPC_SECONDS = 1.0
 """An RPC slower than this is logged (the gateway's deadline is 5 s by default)."""
 
+LIVENESS = "liveness"
+"""The health-check name of the process being alive (liveness and startup probes). "" and the
+service names are readiness: SERVING only once the database has answered."""
+
+WARM_TIMEOUT_SECONDS = 10.0
+"""How long one attempt to reach the database at start may take."""
+
 
 class UnitOfWorkInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
     """Runs every unary RPC as one unit of work with the caller's principal.
@@ -363,6 +370,28 @@ class ServiceApp:
                 log.exception("periodic job failed", job=name)
             await asyncio.sleep(seconds)
 
+    async def _become_ready(self, health_servicer: Any, names: list[str]) -> None:
+        """Report SERVING once the database answers (retried with backoff until it does)."""
+        delay = 0.25
+        while True:
+            try:
+                await asyncio.wait_for(self.db.warm(), WARM_TIMEOUT_SECONDS)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.warning(
+                    "database not reachable yet: not ready",
+                    error=type(e).__name__,
+                    detail=str(e)[:200],
+                    retry_in=delay,
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        for name in names:
+            await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("ready", service=self.service)
+
     async def run(self) -> None:
         """Serve until SIGTERM/SIGINT, then shut down gracefully."""
         s = self.settings
@@ -426,10 +455,17 @@ class ServiceApp:
                 asyncio.create_task(self._run_periodic(job_name, seconds, job), name=job_name)
             )
         await server.start()
+        # Alive at once (liveness and startup probes ask for LIVENESS); ready ("" and every
+        # service name, the readiness probe and the gateway's /readyz) once the database has
+        # answered: until then load balancers send no calls that could only fail.
+        await health_servicer.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
         for name in ["", *names]:
-            await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+            await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         log.info(
             "serving", service=self.service, grpc_port=self.bound_port, metrics_port=s.metrics_port
+        )
+        tasks.append(
+            asyncio.create_task(self._become_ready(health_servicer, ["", *names]), name="ready")
         )
 
         stop = asyncio.Event()
