@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +13,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import TokenFactory, auth
+from township_testing.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 
@@ -502,7 +505,7 @@ def test_inspection_needs_two_officers_and_findings_become_clues(
 
 
 def test_hearing_then_no_penalty_closes_after_service(
-    gateway: httpx.Client, token: TokenFactory
+    system: LocalStack, gateway: httpx.Client, token: TokenFactory
 ) -> None:
     team = make_team(gateway, token)
     case = open_case(gateway, team.a_tok)
@@ -512,24 +515,118 @@ def test_hearing_then_no_penalty_closes_after_service(
         gateway, team.head, case["id"], {"action": "decide", "kind": "no_penalty"}, status=409
     )
     assert waiting["type"].endswith("/invalid-state")
-    heard = act(
-        gateway,
-        team.a_tok,
-        case["id"],
-        {"action": "hearing", "note": "听证会", "evidence": [{"name": "听证笔录.pdf",
-                                                               "sha256": digest("听证")}]},
-    )  # fmt: skip
-    assert heard["state"] == "HEARING" and heard["hearing_on"]
-    decided = act(
-        gateway, team.head, case["id"],
-        {"action": "decide", "kind": "no_penalty", "reasoning": "违法行为轻微并及时改正"},
-    )  # fmt: skip
-    assert decided["decision"]["kind"] == "no_penalty"
-    act(gateway, team.a_tok, case["id"], {"action": "publish"}, status=409)
-    act(gateway, team.a_tok, case["id"], {"action": "close"}, status=409)  # not served yet
-    act(gateway, team.a_tok, case["id"], {"action": "serve", "method": "mail"})
-    closed = act(gateway, team.a_tok, case["id"], {"action": "close"})
-    assert closed["state"] == "CLOSED"
+    # 第六十四条: no hearing before its time and place were told to the party
+    unscheduled = act(gateway, team.a_tok, case["id"], {"action": "hearing"}, status=409)
+    assert unscheduled["type"].endswith("/hearing-not-scheduled")
+    today = dt.date.fromisoformat(case_now(gateway, team, case["id"])["notice_on"])
+    presider = f"host-{uuid.uuid4().hex[:6]}"
+    schedule = {
+        "action": "schedule_hearing",
+        "hearing_on": (today + dt.timedelta(days=1)).isoformat(),
+        "place": "镇政府二楼会议室",
+        "presiding_officer": presider,
+    }
+    short = act(gateway, team.a_tok, case["id"], schedule, status=422)
+    assert short["errors"][0]["field"] == "hearing_on"
+    assert short["errors"][0]["rule"] == "7 working days' notice"
+    hearing_on = today + dt.timedelta(days=30)  # 7 working days fit in 30 days, holidays or not
+    schedule["hearing_on"] = hearing_on.isoformat()
+    investigator = act(
+        gateway, team.a_tok, case["id"], {**schedule, "presiding_officer": team.b}, status=422
+    )
+    assert investigator["errors"][0]["field"] == "presiding_officer"
+    assert investigator["type"].endswith("/presiding-officer-investigated")
+    closed = act(gateway, team.a_tok, case["id"], {**schedule, "public": False}, status=422)
+    assert closed["errors"][0]["field"] == "closed_reason"
+    unchanged = case_now(gateway, team, case["id"])
+    assert unchanged.get("hearing") is None and unchanged["state"] == "HEARING_REQUESTED"
+    scheduled = act(gateway, team.a_tok, case["id"], schedule)
+    assert scheduled["state"] == "HEARING_REQUESTED"
+    assert scheduled["hearing"] == {
+        "hearing_on": hearing_on.isoformat(),
+        "place": "镇政府二楼会议室",
+        "presiding_officer": presider,
+        "public": True,
+        "closed_reason": "",
+        "notified_on": today.isoformat(),
+    }
+    assert scheduled["record"][-1]["action"] == "schedule_hearing"
+    early = act(gateway, team.a_tok, case["id"], {"action": "hearing"}, status=422)
+    assert early["errors"][0]["field"] == "held_on"
+    assert early["errors"][0]["rule"] == "not before the notified day"
+    try:
+        system.shift_clock((hearing_on - today).days * 24 * 3600)
+        time.sleep(0.5)  # processes re-read the clock file every 0.2 s
+        heard = act(
+            gateway,
+            team.a_tok,
+            case["id"],
+            {"action": "hearing", "note": "听证会", "evidence": [{"name": "听证笔录.pdf",
+                                                                   "sha256": digest("听证")}]},
+        )  # fmt: skip
+        assert heard["state"] == "HEARING" and heard["hearing_on"] == hearing_on.isoformat()
+        decided = act(
+            gateway, team.head, case["id"],
+            {"action": "decide", "kind": "no_penalty", "reasoning": "违法行为轻微并及时改正"},
+        )  # fmt: skip
+        assert decided["decision"]["kind"] == "no_penalty"
+        act(gateway, team.a_tok, case["id"], {"action": "publish"}, status=409)
+        act(gateway, team.a_tok, case["id"], {"action": "close"}, status=409)  # not served yet
+        act(gateway, team.a_tok, case["id"], {"action": "serve", "method": "mail"})
+        closed_case = act(gateway, team.a_tok, case["id"], {"action": "close"})
+        assert closed_case["state"] == "CLOSED"
+    finally:
+        system.shift_clock(0)
+
+
+def test_a_party_absent_from_the_hearing_waives_it(
+    system: LocalStack, gateway: httpx.Client, token: TokenFactory
+) -> None:
+    team = make_team(gateway, token)
+    case = open_case(gateway, team.a_tok)
+    to_notice(gateway, team, case["id"], fine="300.00")
+    act(gateway, team.a_tok, case["id"], {"action": "request_hearing"})
+    today = dt.date.fromisoformat(case_now(gateway, team, case["id"])["notice_on"])
+    hearing_on = today + dt.timedelta(days=30)
+    schedule = {
+        "action": "schedule_hearing",
+        "hearing_on": hearing_on.isoformat(),
+        "place": "镇综合执法办公室",
+        "presiding_officer": f"host-{uuid.uuid4().hex[:6]}",
+        "public": False,
+        "closed_reason": "trade_secret",
+    }
+    first = act(gateway, team.head, case["id"], schedule)
+    assert first["hearing"]["public"] is False
+    assert first["hearing"]["closed_reason"] == "trade_secret"
+    # rescheduled a day later: the new arrangements replace the old, both are on the record
+    later = hearing_on + dt.timedelta(days=1)
+    again = act(gateway, team.head, case["id"], {**schedule, "hearing_on": later.isoformat()})
+    assert again["hearing"]["hearing_on"] == later.isoformat()
+    assert [r["action"] for r in again["record"]][-2:] == ["schedule_hearing"] * 2
+    assert "rescheduled" in again["record"][-1]["note"]
+    try:
+        system.shift_clock((later - today).days * 24 * 3600)
+        time.sleep(0.5)
+        ended = act(gateway, team.a_tok, case["id"], {"action": "hearing", "party_absent": True})
+        assert ended["state"] == "HEARING" and ended["hearing_waived"] is True
+        assert "party absent" in ended["record"][-1]["note"]
+        decided = act(
+            gateway, team.head, case["id"],
+            {"action": "decide", "kind": "penalty", "fine": "300.00", "band": "minor",
+             "reasoning": "当事人无正当理由拒不出席听证"},
+        )  # fmt: skip
+        assert decided["state"] == "DECIDED"
+    finally:
+        system.shift_clock(0)
+
+
+def case_now(gateway: httpx.Client, team: Team, case_id: str) -> dict[str, Any]:
+    """The case as its first officer sees it now."""
+    r = gateway.get(f"{API}/cases/{case_id}", headers=auth(team.a_tok))
+    assert r.status_code == 200, r.text
+    data: dict[str, Any] = r.json()
+    return data
 
 
 def test_retried_step_with_the_same_key_records_once(

@@ -306,6 +306,18 @@ class EnforcementServicer(enforcement_pb2_grpc.EnforcementServiceServicer):
                     revoked_on=d.get("revoked_on", ""),
                 )
             )
+        h = case.hearing
+        if h:
+            out.hearing.CopyFrom(
+                pb.HearingSchedule(
+                    hearing_on=h.get("hearing_on", ""),
+                    place=h.get("place", ""),
+                    presiding_officer=h.get("presiding", ""),
+                    public=bool(h.get("public", True)),
+                    closed_reason=h.get("closed_reason", ""),
+                    notified_on=h.get("notified_on", ""),
+                )
+            )
         if t:
             out.transfer.CopyFrom(
                 pb.Transfer(
@@ -918,15 +930,48 @@ class EnforcementServicer(enforcement_pb2_grpc.EnforcementServiceServicer):
             raise Conflict("the party waived the hearing", type="hearing-waived")
         return [p.sub], [], a.note
 
+    async def _do_schedule_hearing(
+        self, case: CaseRow, a: pb.ScheduleHearingAction, p: Principal, t: str
+    ) -> Step:
+        schedule = rules.schedule_hearing(
+            hearing_on=a.hearing_on,
+            place=a.place[:200],
+            presiding=a.presiding_officer,
+            public=a.public,
+            closed_reason=a.closed_reason,
+            investigators=case.officers,
+            recused=case.recused,
+            today=clock.today(),
+            calendar=self.calendar,
+        )
+        again = " (rescheduled)" if case.hearing else ""
+        case.hearing = schedule.as_json()
+        told = (
+            f"hearing on {schedule.hearing_on} at {schedule.place}, presided over by "
+            f"{schedule.presiding}, {'public' if schedule.public else 'closed: '}"
+            f"{schedule.closed_reason}; party notified {schedule.notified_on}{again}"
+        )
+        return [p.sub], [], f"{told}. {a.note.strip()[:4000]}".strip()
+
     async def _do_hearing(self, case: CaseRow, a: pb.HearingAction, p: Principal, t: str) -> Step:
-        held = clock.today()
+        today = clock.today()
+        held = today
         if a.held_on:
             try:
                 held = dt.date.fromisoformat(a.held_on)
             except ValueError:
                 raise InvalidArgument("held_on is a date", field="held_on", rule="date") from None
+        scheduled = case.hearing.get("hearing_on")
+        rules.check_hearing_held(
+            dt.date.fromisoformat(scheduled) if scheduled else None, held, today
+        )
         case.hearing_on = held
-        return [p.sub], _evidence(a.evidence), a.note
+        note = a.note.strip()[:4000]
+        if a.party_absent:
+            # 第六十四条(六): absent without good reason, the party waived the hearing
+            case.hearing_waived = True
+            note = f"party absent without good reason: hearing ended, right waived. {note}"
+        return [p.sub], _evidence(a.evidence), note.strip()
 
     async def _do_decide(self, case: CaseRow, a: pb.DecideAction, p: Principal, t: str) -> Step:
         kind = a.kind

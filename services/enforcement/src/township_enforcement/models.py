@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -126,6 +127,10 @@ class CaseRow(Base):
     proposed: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     hearing_waived: Mapped[bool] = mapped_column(Boolean, default=False)
     hearing_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # the arrangements of a requested hearing (domain.cases.HearingSchedule.as_json)
+    hearing: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     decision: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     decided_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     served_on: Mapped[date | None] = mapped_column(Date, nullable=True)

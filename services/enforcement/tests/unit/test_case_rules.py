@@ -131,6 +131,76 @@ def test_hearing_window_blocks_an_early_decision() -> None:
     assert rules.hearing_window_ends(dt.date(2026, 9, 30), cal) > dt.date(2026, 10, 10)
 
 
+def _schedule(**overrides: object) -> rules.HearingSchedule:
+    args: dict[str, object] = {
+        "hearing_on": "2026-12-09",
+        "place": "镇政府二楼会议室",
+        "presiding": "host-1",
+        "public": True,
+        "closed_reason": "",
+        "investigators": ["off-a", "off-b"],
+        "recused": ["off-c"],
+        "today": TODAY,
+        "calendar": WorkCalendar(),
+    }
+    args.update(overrides)
+    return rules.schedule_hearing(**args)  # type: ignore[arg-type]
+
+
+def test_a_hearing_is_told_seven_working_days_ahead() -> None:
+    cal = WorkCalendar()
+    # notified Friday 27 November 2026: seven working days run to Tuesday 8 December
+    assert rules.earliest_hearing_day(TODAY, cal) == dt.date(2026, 12, 8)
+    assert _schedule(hearing_on="2026-12-08").hearing_on == dt.date(2026, 12, 8)
+    with pytest.raises(InvalidArgument) as e:
+        _schedule(hearing_on="2026-12-07")
+    assert e.value.field == "hearing_on" and e.value.rule == "7 working days' notice"
+    assert "2026-12-08" in e.value.message
+    # over National Day the seven working days stretch well past a fortnight
+    assert rules.earliest_hearing_day(dt.date(2026, 9, 30), cal) > dt.date(2026, 10, 14)
+    with pytest.raises(InvalidArgument) as e:
+        _schedule(hearing_on="8 December")
+    assert e.value.rule == "date"
+
+
+def test_the_presiding_officer_did_not_investigate_the_case() -> None:
+    for who, rule in (("off-a", "not an investigator of the case"), ("off-c", "not recused")):
+        with pytest.raises(InvalidArgument) as e:
+            _schedule(presiding=who)
+        assert e.value.field == "presiding_officer" and e.value.rule == rule
+    with pytest.raises(InvalidArgument) as e:
+        _schedule(presiding=" ")
+    assert e.value.rule == "required"
+    with pytest.raises(InvalidArgument) as e:
+        _schedule(place="  ")
+    assert e.value.field == "place"
+
+
+def test_a_hearing_is_public_unless_a_secret_or_privacy_is_at_stake() -> None:
+    assert _schedule().public
+    closed = _schedule(public=False, closed_reason="privacy")
+    assert closed.as_json()["closed_reason"] == "privacy"
+    assert closed.notified_on == TODAY
+    for public, reason in ((False, ""), (False, "too busy"), (True, "privacy")):
+        with pytest.raises(InvalidArgument) as e:
+            _schedule(public=public, closed_reason=reason)
+        assert e.value.field == "closed_reason"
+
+
+def test_a_hearing_is_recorded_only_once_scheduled_and_on_or_after_its_day() -> None:
+    day = dt.date(2026, 12, 8)
+    with pytest.raises(Conflict) as c:
+        rules.check_hearing_held(None, day, day)
+    assert c.value.type == "hearing-not-scheduled"
+    with pytest.raises(InvalidArgument) as e:
+        rules.check_hearing_held(day, day - dt.timedelta(days=1), day)
+    assert e.value.rule == "not before the notified day"
+    with pytest.raises(InvalidArgument) as e:
+        rules.check_hearing_held(day, day + dt.timedelta(days=1), day)
+    assert e.value.rule == "not in the future"
+    rules.check_hearing_held(day, day, day + dt.timedelta(days=3))
+
+
 def test_late_surcharge_is_three_percent_a_day_capped_at_the_fine() -> None:
     served = dt.date(2026, 1, 1)
     assert rules.late_surcharge(Decimal("1000"), served, dt.date(2026, 1, 16)) == 0

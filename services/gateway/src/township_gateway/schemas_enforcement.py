@@ -206,11 +206,27 @@ class RequestHearingIn(_In):
     note: str = Field("", max_length=4000)
 
 
+class ScheduleHearingIn(_In):
+    """第六十四条: told 7 working days ahead, public unless secret or private, presided over
+    by someone who did not investigate the case. Scheduling again reschedules."""
+
+    action: Literal["schedule_hearing"]
+    hearing_on: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    place: str = Field(min_length=1, max_length=200)
+    presiding_officer: str = Field(pattern=SUB)
+    public: bool = True
+    closed_reason: Literal["", "state_secret", "trade_secret", "privacy"] = ""
+    note: str = Field("", max_length=4000)
+
+
 class HearingIn(_In):
+    """The hearing was held (on or after its notified day), or ended by the party's absence."""
+
     action: Literal["hearing"]
     held_on: str = Field("", pattern=r"^(|\d{4}-\d{2}-\d{2})$")
     note: str = Field("", max_length=4000)
     evidence: list[EvidenceIn] = Field(default_factory=list, max_length=100)
+    party_absent: bool = False
 
 
 class DecideIn(_In):
@@ -293,6 +309,7 @@ CaseActionIn = Annotated[
     | NoticeIn
     | StatementIn
     | RequestHearingIn
+    | ScheduleHearingIn
     | HearingIn
     | DecideIn
     | ServeIn
@@ -361,6 +378,15 @@ class TransferOut(BaseModel):
     note: str
 
 
+class HearingScheduleOut(BaseModel):
+    hearing_on: str
+    place: str
+    presiding_officer: str
+    public: bool
+    closed_reason: str
+    notified_on: str
+
+
 class DeadlineOut(BaseModel):
     kind: str
     due: str
@@ -392,6 +418,7 @@ class CaseOut(BaseModel):
     notice_on: str
     hearing_waived: bool
     hearing_on: str
+    hearing: HearingScheduleOut | None = None
     decision: DecisionOut | None = None
     served_on: str
     publication: str

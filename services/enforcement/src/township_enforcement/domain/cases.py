@@ -43,6 +43,10 @@ MARKET_SUPERVISION = "market-supervision"
 # holidays excluded; its other periods (90 days to decide, 15 days to pay) are natural days.
 HEARING_WINDOW_DAYS = 5
 """A party may ask for a hearing within 5 working days of the notice (第六十四条)."""
+HEARING_NOTICE_DAYS = 7
+"""The party is told the hearing's time and place 7 working days before it (第六十四条(二))."""
+CLOSED_HEARING_GROUNDS = frozenset({"state_secret", "trade_secret", "privacy"})
+"""A hearing is public unless it touches state or trade secrets or privacy (第六十四条(三))."""
 DECISION_LIMIT_DAYS = 90
 """A decision within 90 days of filing (第六十条), unless an extension is approved."""
 SERVICE_LIMIT_DAYS = 7
@@ -71,6 +75,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None, tuple[str, ...]]] = {
     "notice": (frozenset({LEGAL_REVIEW}), NOTICE_GIVEN, (OFFICER,)),
     "statement": (frozenset({NOTICE_GIVEN, HEARING_REQUESTED, HEARING}), None, (OFFICER,)),
     "request_hearing": (frozenset({NOTICE_GIVEN}), HEARING_REQUESTED, (OFFICER,)),
+    "schedule_hearing": (frozenset({HEARING_REQUESTED}), None, (OFFICER, HEAD)),
     "hearing": (frozenset({HEARING_REQUESTED}), HEARING, (OFFICER, HEAD)),
     "decide": (frozenset({NOTICE_GIVEN, HEARING}), DECIDED, (HEAD,)),
     "serve": (frozenset({DECIDED}), SERVED, (OFFICER,)),
@@ -324,6 +329,126 @@ def hearing_window_ends(notice_on: dt.date, calendar: WorkCalendar) -> dt.date:
 def hearing_window_open(notice_on: dt.date, today: dt.date, calendar: WorkCalendar) -> bool:
     """True while the party may still ask for a hearing."""
     return today <= hearing_window_ends(notice_on, calendar)
+
+
+@dataclass(frozen=True, slots=True)
+class HearingSchedule:
+    """When and where a requested hearing is held, who presides, and whether it is public."""
+
+    hearing_on: dt.date
+    place: str
+    presiding: str
+    public: bool
+    closed_reason: str
+    notified_on: dt.date
+
+    def as_json(self) -> dict[str, Any]:
+        """The stored form."""
+        return {
+            "hearing_on": self.hearing_on.isoformat(),
+            "place": self.place,
+            "presiding": self.presiding,
+            "public": self.public,
+            "closed_reason": self.closed_reason,
+            "notified_on": self.notified_on.isoformat(),
+        }
+
+
+def earliest_hearing_day(notified_on: dt.date, calendar: WorkCalendar) -> dt.date:
+    """The first day a hearing notified on ``notified_on`` may be held (7 working days on)."""
+    return calendar.add_working_days(notified_on, HEARING_NOTICE_DAYS)
+
+
+def schedule_hearing(
+    *,
+    hearing_on: str,
+    place: str,
+    presiding: str,
+    public: bool,
+    closed_reason: str,
+    investigators: Iterable[str],
+    recused: Iterable[str],
+    today: dt.date,
+    calendar: WorkCalendar,
+) -> HearingSchedule:
+    """Check a hearing's arrangements against 第六十四条 and return them.
+
+    The party is notified today, so the day is at least 7 working days away (二); the hearing
+    is public unless a secret or privacy is at stake (三); it is presided over by someone who
+    did not investigate the case (四) and has not withdrawn from it.
+    """
+    try:
+        day = dt.date.fromisoformat(hearing_on)
+    except ValueError:
+        raise InvalidArgument(
+            "hearing_on is a date (YYYY-MM-DD)", field="hearing_on", rule="date"
+        ) from None
+    earliest = earliest_hearing_day(today, calendar)
+    if day < earliest:
+        raise InvalidArgument(
+            f"the party must be told 7 working days before the hearing: {earliest} at the "
+            "earliest when notified today (第六十四条)",
+            type="hearing-notice-too-short",
+            field="hearing_on",
+            rule="7 working days' notice",
+        )
+    place = place.strip()
+    if not place:
+        raise InvalidArgument("the hearing needs a place", field="place", rule="required")
+    presiding = presiding.strip()
+    if not presiding:
+        raise InvalidArgument(
+            "a presiding officer is required", field="presiding_officer", rule="required"
+        )
+    if presiding in set(investigators):
+        raise InvalidArgument(
+            f"{presiding} investigated this case and may not preside over its hearing "
+            "(第六十四条(四))",
+            type="presiding-officer-investigated",
+            field="presiding_officer",
+            rule="not an investigator of the case",
+        )
+    if presiding in set(recused):
+        raise InvalidArgument(
+            f"{presiding} has withdrawn from this case",
+            type="recused",
+            field="presiding_officer",
+            rule="not recused",
+        )
+    if public and closed_reason:
+        raise InvalidArgument(
+            "a public hearing has no closed_reason",
+            field="closed_reason",
+            rule="empty when public",
+        )
+    if not public and closed_reason not in CLOSED_HEARING_GROUNDS:
+        raise InvalidArgument(
+            "a hearing is public unless it involves a state secret, a trade secret or "
+            "privacy (第六十四条(三))",
+            field="closed_reason",
+            rule="one of " + ", ".join(sorted(CLOSED_HEARING_GROUNDS)),
+        )
+    return HearingSchedule(day, place, presiding, public, closed_reason, today)
+
+
+def check_hearing_held(scheduled: dt.date | None, held_on: dt.date, today: dt.date) -> None:
+    """A hearing is recorded once it was scheduled, on or after its notified day, not ahead."""
+    if scheduled is None:
+        raise Conflict(
+            "schedule the hearing first: the party is told its time and place 7 working days "
+            "before (第六十四条)",
+            type="hearing-not-scheduled",
+        )
+    if held_on < scheduled:
+        raise InvalidArgument(
+            f"the hearing was notified for {scheduled}; it cannot have been held before",
+            field="held_on",
+            rule="not before the notified day",
+        )
+    if held_on > today:
+        raise InvalidArgument(
+            "a hearing is recorded once held", field="held_on", rule="not in the future"
+        )
 
 
 def check_may_decide(

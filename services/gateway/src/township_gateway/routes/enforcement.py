@@ -279,6 +279,7 @@ async def act_on_case(
         "notice": pb.NoticeAction,
         "statement": pb.StatementAction,
         "request_hearing": pb.RequestHearingAction,
+        "schedule_hearing": pb.ScheduleHearingAction,
         "hearing": pb.HearingAction,
         "decide": pb.DecideAction,
         "serve": pb.ServeAction,

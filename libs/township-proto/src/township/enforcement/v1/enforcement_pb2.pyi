@@ -1208,6 +1208,7 @@ class Case(_message.Message):
     DEADLINES_FIELD_NUMBER: _builtins.int
     ENTRUSTMENT_DOCUMENT_FIELD_NUMBER: _builtins.int
     HEARING_ON_FIELD_NUMBER: _builtins.int
+    HEARING_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     township_id: _builtins.str
     case_no: _builtins.str
@@ -1248,6 +1249,10 @@ class Case(_message.Message):
     def record(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecordEntry]: ...
     @_builtins.property
     def deadlines(self) -> _containers.RepeatedCompositeFieldContainer[Global___Deadline]: ...
+    @_builtins.property
+    def hearing(self) -> Global___HearingSchedule:
+        """the arrangements of a requested hearing, once scheduled"""
+
     def __init__(
         self,
         *,
@@ -1282,14 +1287,54 @@ class Case(_message.Message):
         deadlines: _abc.Iterable[Global___Deadline] | None = ...,
         entrustment_document: _builtins.str = ...,
         hearing_on: _builtins.str = ...,
+        hearing: Global___HearingSchedule | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "party", b"party", "transfer", b"transfer"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "hearing", b"hearing", "party", b"party", "transfer", b"transfer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_no", b"case_no", "closed_on", b"closed_on", "complaint_id", b"complaint_id", "deadlines", b"deadlines", "decision", b"decision", "decision_due", b"decision_due", "departments", b"departments", "entrustment_document", b"entrustment_document", "filed_on", b"filed_on", "hearing_on", b"hearing_on", "hearing_waived", b"hearing_waived", "id", b"id", "inspection_id", b"inspection_id", "item_category", b"item_category", "item_code", b"item_code", "item_name", b"item_name", "notice_on", b"notice_on", "officers", b"officers", "paid", b"paid", "party", b"party", "publication", b"publication", "record", b"record", "recused", b"recused", "review_passed", b"review_passed", "served_on", b"served_on", "source", b"source", "state", b"state", "summary", b"summary", "surcharge", b"surcharge", "township_id", b"township_id", "transfer", b"transfer"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_no", b"case_no", "closed_on", b"closed_on", "complaint_id", b"complaint_id", "deadlines", b"deadlines", "decision", b"decision", "decision_due", b"decision_due", "departments", b"departments", "entrustment_document", b"entrustment_document", "filed_on", b"filed_on", "hearing", b"hearing", "hearing_on", b"hearing_on", "hearing_waived", b"hearing_waived", "id", b"id", "inspection_id", b"inspection_id", "item_category", b"item_category", "item_code", b"item_code", "item_name", b"item_name", "notice_on", b"notice_on", "officers", b"officers", "paid", b"paid", "party", b"party", "publication", b"publication", "record", b"record", "recused", b"recused", "review_passed", b"review_passed", "served_on", b"served_on", "source", b"source", "state", b"state", "summary", b"summary", "surcharge", b"surcharge", "township_id", b"township_id", "transfer", b"transfer"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Case: _TypeAlias = Case  # noqa: Y015
+
+@_typing.final
+class HearingSchedule(_message.Message):
+    """第六十四条: time and place told 7 working days ahead; public unless secret or private;
+    presided over by someone who did not investigate the case.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEARING_ON_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    PRESIDING_OFFICER_FIELD_NUMBER: _builtins.int
+    PUBLIC_FIELD_NUMBER: _builtins.int
+    CLOSED_REASON_FIELD_NUMBER: _builtins.int
+    NOTIFIED_ON_FIELD_NUMBER: _builtins.int
+    hearing_on: _builtins.str
+    place: _builtins.str
+    presiding_officer: _builtins.str
+    public: _builtins.bool
+    closed_reason: _builtins.str
+    """"" | state_secret | trade_secret | privacy"""
+    notified_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        hearing_on: _builtins.str = ...,
+        place: _builtins.str = ...,
+        presiding_officer: _builtins.str = ...,
+        public: _builtins.bool = ...,
+        closed_reason: _builtins.str = ...,
+        notified_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["closed_reason", b"closed_reason", "hearing_on", b"hearing_on", "notified_on", b"notified_on", "place", b"place", "presiding_officer", b"presiding_officer", "public", b"public"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HearingSchedule: _TypeAlias = HearingSchedule  # noqa: Y015
 
 @_typing.final
 class GetCaseRequest(_message.Message):
@@ -1598,14 +1643,51 @@ class RequestHearingAction(_message.Message):
 Global___RequestHearingAction: _TypeAlias = RequestHearingAction  # noqa: Y015
 
 @_typing.final
+class ScheduleHearingAction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEARING_ON_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    PRESIDING_OFFICER_FIELD_NUMBER: _builtins.int
+    PUBLIC_FIELD_NUMBER: _builtins.int
+    CLOSED_REASON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    hearing_on: _builtins.str
+    place: _builtins.str
+    presiding_officer: _builtins.str
+    public: _builtins.bool
+    closed_reason: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        hearing_on: _builtins.str = ...,
+        place: _builtins.str = ...,
+        presiding_officer: _builtins.str = ...,
+        public: _builtins.bool = ...,
+        closed_reason: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["closed_reason", b"closed_reason", "hearing_on", b"hearing_on", "note", b"note", "place", b"place", "presiding_officer", b"presiding_officer", "public", b"public"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScheduleHearingAction: _TypeAlias = ScheduleHearingAction  # noqa: Y015
+
+@_typing.final
 class HearingAction(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     HELD_ON_FIELD_NUMBER: _builtins.int
     NOTE_FIELD_NUMBER: _builtins.int
     EVIDENCE_FIELD_NUMBER: _builtins.int
+    PARTY_ABSENT_FIELD_NUMBER: _builtins.int
     held_on: _builtins.str
     note: _builtins.str
+    party_absent: _builtins.bool
+    """absent without good reason: hearing ended, right waived (六)"""
     @_builtins.property
     def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evidence]: ...
     def __init__(
@@ -1614,10 +1696,11 @@ class HearingAction(_message.Message):
         held_on: _builtins.str = ...,
         note: _builtins.str = ...,
         evidence: _abc.Iterable[Global___Evidence] | None = ...,
+        party_absent: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["evidence", b"evidence", "held_on", b"held_on", "note", b"note"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evidence", b"evidence", "held_on", b"held_on", "note", b"note", "party_absent", b"party_absent"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1903,6 +1986,7 @@ class CaseActionRequest(_message.Message):
     ADD_DEPARTMENTS_FIELD_NUMBER: _builtins.int
     TRANSFER_FIELD_NUMBER: _builtins.int
     REVOKE_FIELD_NUMBER: _builtins.int
+    SCHEDULE_HEARING_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
     @_builtins.property
     def verify(self) -> Global___VerifyAction: ...
@@ -1946,6 +2030,8 @@ class CaseActionRequest(_message.Message):
     def transfer(self) -> Global___TransferAction: ...
     @_builtins.property
     def revoke(self) -> Global___RevokeAction: ...
+    @_builtins.property
+    def schedule_hearing(self) -> Global___ScheduleHearingAction: ...
     def __init__(
         self,
         *,
@@ -1971,12 +2057,13 @@ class CaseActionRequest(_message.Message):
         add_departments: Global___AddDepartmentsAction | None = ...,
         transfer: Global___TransferAction | None = ...,
         revoke: Global___RevokeAction | None = ...,
+        schedule_hearing: Global___ScheduleHearingAction | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "add_departments", b"add_departments", "close", b"close", "decide", b"decide", "drop", b"drop", "extend", b"extend", "file", b"file", "hearing", b"hearing", "investigate", b"investigate", "notice", b"notice", "pay", b"pay", "publish", b"publish", "recuse", b"recuse", "request_hearing", b"request_hearing", "retract", b"retract", "review", b"review", "revoke", b"revoke", "serve", b"serve", "statement", b"statement", "submit_review", b"submit_review", "transfer", b"transfer", "verify", b"verify"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "add_departments", b"add_departments", "close", b"close", "decide", b"decide", "drop", b"drop", "extend", b"extend", "file", b"file", "hearing", b"hearing", "investigate", b"investigate", "notice", b"notice", "pay", b"pay", "publish", b"publish", "recuse", b"recuse", "request_hearing", b"request_hearing", "retract", b"retract", "review", b"review", "revoke", b"revoke", "schedule_hearing", b"schedule_hearing", "serve", b"serve", "statement", b"statement", "submit_review", b"submit_review", "transfer", b"transfer", "verify", b"verify"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "add_departments", b"add_departments", "case_id", b"case_id", "close", b"close", "decide", b"decide", "drop", b"drop", "extend", b"extend", "file", b"file", "hearing", b"hearing", "investigate", b"investigate", "notice", b"notice", "pay", b"pay", "publish", b"publish", "recuse", b"recuse", "request_hearing", b"request_hearing", "retract", b"retract", "review", b"review", "revoke", b"revoke", "serve", b"serve", "statement", b"statement", "submit_review", b"submit_review", "transfer", b"transfer", "verify", b"verify"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "add_departments", b"add_departments", "case_id", b"case_id", "close", b"close", "decide", b"decide", "drop", b"drop", "extend", b"extend", "file", b"file", "hearing", b"hearing", "investigate", b"investigate", "notice", b"notice", "pay", b"pay", "publish", b"publish", "recuse", b"recuse", "request_hearing", b"request_hearing", "retract", b"retract", "review", b"review", "revoke", b"revoke", "schedule_hearing", b"schedule_hearing", "serve", b"serve", "statement", b"statement", "submit_review", b"submit_review", "transfer", b"transfer", "verify", b"verify"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_action: _TypeAlias = _typing.Literal["verify", "file", "drop", "investigate", "submit_review", "review", "notice", "statement", "request_hearing", "hearing", "decide", "serve", "pay", "close", "publish", "retract", "extend", "recuse", "add_departments", "transfer", "revoke"]  # noqa: Y015
+    _WhichOneofReturnType_action: _TypeAlias = _typing.Literal["verify", "file", "drop", "investigate", "submit_review", "review", "notice", "statement", "request_hearing", "hearing", "decide", "serve", "pay", "close", "publish", "retract", "extend", "recuse", "add_departments", "transfer", "revoke", "schedule_hearing"]  # noqa: Y015
     _WhichOneofArgType_action: _TypeAlias = _typing.Literal["action", b"action"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_action) -> _WhichOneofReturnType_action | None: ...
 
