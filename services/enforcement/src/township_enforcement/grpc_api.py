@@ -279,7 +279,7 @@ class EnforcementServicer(enforcement_pb2_grpc.EnforcementServiceServicer):
             officers=case.officers,
             recused=case.recused,
             filed_on=_day(case.filed_on),
-            decision_due=_day(rules.decision_due(case.filed_on, case.extensions))
+            decision_due=_day(rules.decision_due(case.filed_on, case.extensions, self.calendar))
             if case.filed_on
             else "",
             review_passed=case.review_passed,
@@ -1043,7 +1043,9 @@ class EnforcementServicer(enforcement_pb2_grpc.EnforcementServiceServicer):
         case.closed_on = today
         within = True
         if case.filed_on is not None and case.decided_on is not None:
-            within = case.decided_on <= rules.decision_due(case.filed_on, case.extensions)
+            within = case.decided_on <= rules.decision_due(
+                case.filed_on, case.extensions, self.calendar
+            )
         case.state = rules.CLOSED
         await self._tell_complainant(
             case, p, f"案件已办结（{case.case_no}）The case was closed ({case.case_no})"

@@ -201,6 +201,14 @@ def test_a_hearing_is_recorded_only_once_scheduled_and_on_or_after_its_day() -> 
     rules.check_hearing_held(day, day, day + dt.timedelta(days=3))
 
 
+def test_the_decision_limit_ending_on_a_holiday_moves_to_the_next_working_day() -> None:
+    cal = WorkCalendar()
+    # filed 3 July 2026: 90 days run to Thursday 1 October, National Day (1-7 October off)
+    assert rules.decision_due(dt.date(2026, 7, 3), (), cal) == dt.date(2026, 10, 8)
+    # a last day that is a working day stays where it is
+    assert rules.decision_due(dt.date(2026, 8, 1), (), cal) == dt.date(2026, 10, 30)
+
+
 def test_late_surcharge_is_three_percent_a_day_capped_at_the_fine() -> None:
     served = dt.date(2026, 1, 1)
     assert rules.late_surcharge(Decimal("1000"), served, dt.date(2026, 1, 16)) == 0
@@ -245,7 +253,8 @@ def test_case_limits_decision_service_publication() -> None:
     late = case_limits(CaseClocks(rules.INVESTIGATING, filed), cal, dt.date(2026, 10, 31), now)
     assert late[0].breached
     extended = case_limits(CaseClocks(rules.INVESTIGATING, filed, (30,)), cal, TODAY, now)
-    assert extended[0].due == "2026-11-29" and not extended[0].breached
+    # 120 days run to Sunday 29 November: the period ends on the next working day
+    assert extended[0].due == "2026-11-30" and not extended[0].breached
     decided = CaseClocks(
         rules.DECIDED, filed, decision_kind="penalty", decided_on=dt.date(2026, 9, 30)
     )

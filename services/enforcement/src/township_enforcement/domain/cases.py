@@ -468,9 +468,14 @@ def check_may_decide(
             )
 
 
-def decision_due(filed_on: dt.date, extensions: Sequence[int]) -> dt.date:
-    """Last day for the decision: 90 natural days after filing plus approved extensions."""
-    return filed_on + dt.timedelta(days=DECISION_LIMIT_DAYS + sum(extensions))
+def decision_due(filed_on: dt.date, extensions: Sequence[int], calendar: WorkCalendar) -> dt.date:
+    """Last day for the decision: 90 natural days after filing plus approved extensions.
+
+    A period whose last day is a rest day or public holiday ends on the next working day (the
+    rule of every Chinese procedure law, e.g. 市场监督管理行政处罚程序规定 第九十二条).
+    """
+    last = filed_on + dt.timedelta(days=DECISION_LIMIT_DAYS + sum(extensions))
+    return calendar.next_working_day(last, inclusive=True)
 
 
 def late_surcharge(fine: Decimal, served_on: dt.date, today: dt.date) -> Decimal:

@@ -70,7 +70,9 @@ def case_limits(
     undecided = c.state in cases.BEFORE_DECISION
     if c.filed_on is not None and undecided:
         out.append(
-            _natural("decision_90_days", cases.decision_due(c.filed_on, c.extensions), today)
+            _natural(
+                "decision_90_days", cases.decision_due(c.filed_on, c.extensions, calendar), today
+            )
         )
     if c.decided_on is not None and c.served_on is None and c.state == cases.DECIDED:
         due = calendar.add_working_days(c.decided_on, cases.SERVICE_LIMIT_DAYS)
