@@ -131,3 +131,59 @@ def test_a_service_is_ready_only_once_its_database_answers(
         timeout=10,
     )
     assert r.status_code == 201, r.text
+
+
+def _points(gateway_url: str, tok: str, person: str) -> list[dict[str, object]]:
+    r = httpx.get(
+        f"{gateway_url}/api/v1/personnel/points",
+        params={"person": person},
+        headers=auth(tok),
+        timeout=10,
+    )
+    if r.status_code == 404:
+        return []
+    assert r.status_code == 200, r.text
+    entries: list[dict[str, object]] = r.json()["entries"]
+    return entries
+
+
+def test_a_service_serves_without_nats_and_its_events_flow_once_nats_comes(
+    system: LocalStack, token: TokenFactory
+) -> None:
+    real = urlsplit(system.nats_url)
+    assert real.hostname and real.port
+    late_port = free_port()  # NATS is not reachable here yet
+    grpc_port = system.grpc_ports["permits"]
+    clerk = f"clerk-zw-{uuid.uuid4().hex[:6]}"
+    tok = token("zhaowan", "clerk", sub=clerk)
+    system.stop("permits")
+    try:
+        system.start("permits", env={"TOWNSHIP_PERMITS_NATS_URL": f"nats://127.0.0.1:{late_port}"})
+        # ready: the database answers, and writes wait in the outbox for NATS
+        eventually(lambda: _health(grpc_port, "") == SERVING, timeout=30)
+        r = httpx.post(
+            f"{system.gateway_url}/api/v1/applications",
+            json=newborn_body(),
+            headers={**auth(tok), "Idempotency-Key": str(uuid.uuid4())},
+            timeout=10,
+        )
+        assert r.status_code == 201, r.text
+        receipt = r.json()["receipt_code"]
+        public = httpx.get(f"{system.gateway_url}/public/v1/applications/{receipt}", timeout=10)
+        assert public.status_code == 200, public.text
+        time.sleep(1.0)
+        assert _points(system.gateway_url, tok, clerk) == [], "no event left without NATS"
+        with _forwarder(late_port, (real.hostname, real.port)):
+            # NATS comes: the relay publishes what waited, personnel records the points
+            entries = eventually(
+                lambda: (e := _points(system.gateway_url, tok, clerk)) and len(e) >= 2 and e, 30
+            )
+            assert len(entries) == 2
+            log = (system.logs / "permits.log").read_text()
+            assert "events flowing" in log
+            # tried twice a second while NATS was away, logged once per 30 s
+            assert 1 <= log.count('"nats error"') <= 3, log[-2000:]
+            system.stop("permits")  # before its NATS goes away again
+    finally:
+        system.start("permits")
+        system.wait_service("permits")

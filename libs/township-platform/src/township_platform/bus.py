@@ -69,11 +69,25 @@ def stream_subjects(service: str) -> list[str]:
     return [f"township.*.{service}.>"]
 
 
+NATS_ERROR_LOG_SECONDS = 30.0
+"""How often one and the same NATS error is logged while it lasts."""
+
+
 async def connect_nats(url: str, name: str) -> NatsClient:
     """Connect with unbounded reconnects (a restarted nats-server is picked up again)."""
 
+    last: dict[str, Any] = {"text": "", "at": 0.0, "suppressed": 0}
+
     async def _error(e: Exception) -> None:
-        log.warning("nats error", error=str(e))
+        # While NATS is away every reconnect attempt fails the same way (twice a second):
+        # the same error is logged again only after NATS_ERROR_LOG_SECONDS.
+        text, now = str(e), time.monotonic()
+        if text == last["text"] and now - last["at"] < NATS_ERROR_LOG_SECONDS:
+            last["suppressed"] += 1
+            return
+        extra = {"not_logged_since": last["suppressed"]} if last["suppressed"] else {}
+        log.warning("nats error", error=text, **extra)
+        last.update(text=text, at=now, suppressed=0)
 
     return await nats.connect(
         url,

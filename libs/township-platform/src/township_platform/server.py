@@ -13,6 +13,7 @@ import contextlib
 import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -21,6 +22,7 @@ from grpc import aio
 from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from nats.aio.client import Client as NatsClient
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy.exc import IntegrityError
@@ -282,6 +284,15 @@ def _use_uvloop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
+@dataclass
+class _Bus:
+    """What a service runs on NATS, once NATS has been reached."""
+
+    nc: NatsClient | None = None
+    relay: OutboxRelay | None = None
+    consumers: list[EventConsumer] = field(default_factory=list)
+
+
 class ServiceApp:
     """One domain service process: gRPC API, outbox relay, consumers, metrics, health."""
 
@@ -392,6 +403,42 @@ class ServiceApp:
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("ready", service=self.service)
 
+    async def _start_bus(self, bus: _Bus, tasks: list[asyncio.Task[None]]) -> None:
+        """Connect to NATS (retried until it answers), then start the relay and consumers."""
+        s = self.settings
+        bus.nc = await connect_nats(s.nats_url, f"township-{self.service}")
+        js = bus.nc.jetstream()
+        if self._publishes:
+            delay = 0.5
+            while True:
+                try:
+                    await ensure_stream(
+                        js,
+                        stream_name(self.service),
+                        stream_subjects(self.service),
+                        s.stream_replicas,
+                    )
+                    break
+                except Exception as e:
+                    log.warning("stream not ready yet", error=str(e)[:200], retry_in=delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+            bus.relay = OutboxRelay(self.db, js, self.metrics, poll_seconds=s.outbox_poll_seconds)
+            tasks.append(asyncio.create_task(bus.relay.run(), name="outbox-relay"))
+        for sub in self._subscriptions:
+            consumer = EventConsumer(
+                self.db,
+                js,
+                self.metrics,
+                self.service,
+                sub,
+                max_deliver=s.consumer_max_deliver,
+                replicas=s.stream_replicas,
+            )
+            bus.consumers.append(consumer)
+            tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{sub.durable}"))
+        log.info("events flowing", service=self.service, consumers=len(bus.consumers))
+
     async def run(self) -> None:
         """Serve until SIGTERM/SIGINT, then shut down gracefully."""
         s = self.settings
@@ -421,39 +468,6 @@ class ServiceApp:
         )
         self.bound_port = server.add_insecure_port(f"{s.grpc_host}:{s.grpc_port}")
 
-        nc = await connect_nats(s.nats_url, f"township-{self.service}")
-        js = nc.jetstream()
-        tasks: list[asyncio.Task[None]] = []
-        relay: OutboxRelay | None = None
-        if self._publishes:
-            await ensure_stream(
-                js, stream_name(self.service), stream_subjects(self.service), s.stream_replicas
-            )
-            relay = OutboxRelay(
-                self.db,
-                js,
-                self.metrics,
-                poll_seconds=s.outbox_poll_seconds,
-            )
-            tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
-        consumers: list[EventConsumer] = []
-        for sub in self._subscriptions:
-            consumer = EventConsumer(
-                self.db,
-                js,
-                self.metrics,
-                self.service,
-                sub,
-                max_deliver=s.consumer_max_deliver,
-                replicas=s.stream_replicas,
-            )
-            consumers.append(consumer)
-            tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{sub.durable}"))
-
-        for job_name, seconds, job in self._periodic:
-            tasks.append(
-                asyncio.create_task(self._run_periodic(job_name, seconds, job), name=job_name)
-            )
         await server.start()
         # Alive at once (liveness and startup probes ask for LIVENESS); ready ("" and every
         # service name, the readiness probe and the gateway's /readyz) once the database has
@@ -464,9 +478,17 @@ class ServiceApp:
         log.info(
             "serving", service=self.service, grpc_port=self.bound_port, metrics_port=s.metrics_port
         )
-        tasks.append(
+        tasks: list[asyncio.Task[None]] = [
             asyncio.create_task(self._become_ready(health_servicer, ["", *names]), name="ready")
-        )
+        ]
+        for job_name, seconds, job in self._periodic:
+            tasks.append(
+                asyncio.create_task(self._run_periodic(job_name, seconds, job), name=job_name)
+            )
+        # NATS is not needed to serve: writes wait in the outbox, so the relay and the
+        # consumers start whenever NATS can be reached (at once, normally).
+        bus = _Bus()
+        tasks.append(asyncio.create_task(self._start_bus(bus, tasks), name="bus"))
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -477,10 +499,16 @@ class ServiceApp:
         # Readiness first (NOT_SERVING, so load balancers stop sending), then let in-flight
         # RPCs and the event in hand finish within the grace period, then stop the rest.
         log.info("shutting down", grace_seconds=s.shutdown_grace_seconds)
+        # no relay or consumer starts from here on (NATS may have come only now)
+        starting = [t for t in tasks if t.get_name() == "bus" and not t.done()]
+        for task in starting:
+            task.cancel()
+        if starting:
+            await asyncio.wait(starting, timeout=2)
         await health_servicer.enter_graceful_shutdown()
         if s.shutdown_drain_seconds:
             await asyncio.sleep(s.shutdown_drain_seconds)
-        for consumer in consumers:
+        for consumer in bus.consumers:
             consumer.stop()
         await server.stop(s.shutdown_grace_seconds)
         consumer_tasks = [t for t in tasks if t.get_name().startswith("consumer-")]
@@ -488,8 +516,8 @@ class ServiceApp:
             await asyncio.wait(consumer_tasks, timeout=s.shutdown_grace_seconds)
         # then the relay publishes what the last commits handed over (bounded)
         relay_tasks = [t for t in tasks if t.get_name() == "outbox-relay"]
-        if relay is not None and relay_tasks:
-            relay.stop()
+        if bus.relay is not None and relay_tasks:
+            bus.relay.stop()
             await asyncio.wait(relay_tasks, timeout=2)
         for task in tasks:
             task.cancel()
@@ -499,8 +527,8 @@ class ServiceApp:
             for task in stuck:
                 log.warning("task did not stop in time", task=task.get_name())
         for step, timeout in (
-            (relay.close() if relay is not None else None, 2),
-            (nc.drain(), 6),
+            (bus.relay.close() if bus.relay is not None else None, 2),
+            (bus.nc.drain() if bus.nc is not None else None, 6),
             (self.db.dispose(), 5),
         ):
             if step is not None:
