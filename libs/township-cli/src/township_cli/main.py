@@ -1,4 +1,5 @@
-"""The ``township`` command: run the system locally, mint dev tokens, seed, re-drive events."""
+"""The ``township`` command: run the system locally, mint dev tokens, seed, re-drive and replay
+events."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import signal
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from township_platform.clock import CHINA
 from township_testing.devkeys import ensure_dev_keys, mint_token
 from township_testing.servers import NOBODY, _traversable_by
 from township_testing.stack import SERVICES, LocalStack, StackConfig
@@ -257,6 +260,77 @@ def redrive(
             await nc.drain()
 
     console.print(f"re-drove {asyncio.run(_go())} events")
+
+
+def _instant(text: str, option: str) -> datetime:
+    """An ISO 8601 instant; without an offset it is China time (the county's clocks)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        console.print(f"{option}: not an ISO 8601 date or time: {text!r}")
+        raise typer.Exit(2) from None
+    return value if value.tzinfo else value.replace(tzinfo=CHINA)
+
+
+@app.command()
+def replay(
+    service: Annotated[str, typer.Option(help="Producing service, e.g. permits")],
+    since: Annotated[str, typer.Option(help="From (ISO 8601; China time without an offset)")],
+    until: Annotated[str | None, typer.Option(help="Until, excluded (default: now)")] = None,
+    township: Annotated[str, typer.Option(help="Only this town's events")] = "",
+    event_type: Annotated[
+        str, typer.Option("--type", help="Only this event type, e.g. permits.application.closed")
+    ] = "",
+    database_url: Annotated[
+        str | None, typer.Option(help="The producer's database (default: the running system)")
+    ] = None,
+    nats_url: Annotated[
+        str | None, typer.Option(help="NATS URL (default: the running system)")
+    ] = None,
+    data: DataDir = ROOT,
+) -> None:
+    """Re-publish a producer's events of a time range from its outbox (reconciliation).
+
+    The outbox keeps sent events for OUTBOX_RETENTION_HOURS (24 by default). Consumers apply
+    each event once, so replaying more than needed is safe.
+    """
+    import asyncpg
+    from sqlalchemy import make_url
+
+    from township_platform.bus import connect_nats
+    from township_platform.bus import replay as do_replay
+
+    if service not in SERVICES:
+        console.print(f"--service is one of {', '.join(SERVICES)}")
+        raise typer.Exit(2)
+    start = _instant(since, "--since")
+    end = _instant(until, "--until") if until else datetime.now(UTC)
+    if end <= start:
+        console.print("--until must be after --since")
+        raise typer.Exit(2)
+    if database_url is None or nats_url is None:
+        state = _state(data)
+        urls = state["database_urls"]
+        assert isinstance(urls, dict)
+        database_url = database_url or str(urls[service])
+        nats_url = nats_url or str(state["nats_url"])
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+
+    async def _go() -> int:
+        conn = await asyncpg.connect(dsn, timeout=10)
+        nc = await connect_nats(nats_url, "township-cli")
+        try:
+            return await do_replay(
+                conn, nc.jetstream(), start, end, township=township, event_type=event_type
+            )
+        finally:
+            await nc.drain()
+            await conn.close()
+
+    count = asyncio.run(_go())
+    console.print(
+        f"replayed {count} {service} events from {start.isoformat()} to {end.isoformat()}"
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import collections
 import contextlib
 import json
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -729,6 +730,51 @@ class EventConsumer:
         self.metrics.events_dead_lettered.labels(self.sub.durable).inc()
         self.metrics.events_consumed.labels(self.sub.durable, "dead_lettered").inc()
         log.error("event dead-lettered", consumer=self.sub.durable, subject=msg.subject)
+
+
+_REPLAYABLE = (
+    "SELECT seq, event_id, subject, type, township_id, envelope, headers::text AS headers "
+    "FROM outbox WHERE created_at >= $1 AND created_at < $2 AND seq > $3 "
+    "AND ($4 = '' OR township_id = $4) AND ($5 = '' OR type = $5) ORDER BY seq LIMIT $6"
+)
+
+
+async def replay(
+    conn: asyncpg.Connection,
+    js: JetStreamContext,
+    since: datetime,
+    until: datetime,
+    *,
+    township: str = "",
+    event_type: str = "",
+    limit: int = 100_000,
+    chunk: int = 500,
+) -> int:
+    """Re-publish a producer's events committed in ``[since, until)`` (the reconciliation).
+
+    Reads the producer's outbox, which keeps sent events for ``OUTBOX_RETENTION_HOURS``,
+    and publishes them again in commit order, optionally only one town's or one type's. For
+    a consumer that lost effects (a restore, a stream lost with unsynced writes) or a new
+    one that needs the recent past. Each copy gets a fresh ``Nats-Msg-Id`` (the stream's
+    duplicate window would drop the original id); consumers apply an event once by its
+    ``event_id`` (inbox), so replaying more than needed is safe. Writes nothing.
+    """
+    count, after = 0, 0
+    while count < limit:
+        rows = await conn.fetch(
+            _REPLAYABLE, since, until, after, township, event_type, min(chunk, limit - count)
+        )
+        if not rows:
+            break
+        acks = []
+        for r in rows:
+            headers = {**orjson.loads(r["headers"]), "township": r["township_id"]}
+            headers["Nats-Msg-Id"] = f"{r['event_id']}:replay:{uuid.uuid4().hex}"
+            acks.append(await js.publish_async(r["subject"], r["envelope"], headers=headers))
+        await asyncio.wait_for(asyncio.gather(*acks), timeout=30)
+        count += len(rows)
+        after = rows[-1]["seq"]
+    return count
 
 
 async def redrive(js: JetStreamContext, service: str, durable: str, limit: int = 1000) -> int:
