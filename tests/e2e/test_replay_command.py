@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import subprocess
 import sys
 import time
@@ -95,3 +96,46 @@ def test_replaying_a_time_range_changes_nothing_already_applied(
     assert none.returncode == 0 and "replayed 0 " in none.stderr, none.stderr
     bad = _replay(system, "--since", "yesterday")
     assert bad.returncode == 2 and "--since" in bad.stderr
+
+
+def test_a_service_replays_its_own_range_in_its_pod(
+    system: LocalStack, token: TokenFactory
+) -> None:
+    """In a cluster: ``kubectl exec deploy/township-permits -- python -m township_permits
+    replay --since …`` (the service's own settings name its database and NATS)."""
+    clerk = f"clerk-zw-{uuid.uuid4().hex[:6]}"
+    tok = token("zhaowan", "clerk", sub=clerk)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    r = httpx.post(
+        f"{system.gateway_url}/api/v1/applications",
+        json=newborn_body(),
+        headers={**auth(tok), "Idempotency-Key": str(uuid.uuid4())},
+        timeout=10,
+    )
+    assert r.status_code == 201, r.text
+    eventually(lambda: len(_points(system.gateway_url, tok, clerk)) == 2)
+    stored = _stored(system.nats_url)
+    command = [sys.executable, "-m", "township_permits", "replay"]
+    done = subprocess.run(
+        [*command, "--since", since.isoformat(), "--township", "zhaowan"],
+        env=system.env("permits"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in (done.stdout + done.stderr).splitlines() if '"replayed"' in x)
+    count = json.loads(line)["events"]
+    assert count >= 2 and _stored(system.nats_url) >= stored + count
+    time.sleep(1.5)
+    assert len(_points(system.gateway_url, tok, clerk)) == 2
+    refused = subprocess.run(
+        [*command, "--since", "2026-11-28T10:00", "--until", "2026-11-28T09:00"],
+        env=system.env("permits"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2 and "--until must be after --since" in refused.stderr

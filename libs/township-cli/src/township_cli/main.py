@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from township_platform.clock import CHINA
+from township_platform.clock import parse_instant
 from township_testing.devkeys import ensure_dev_keys, mint_token
 from township_testing.servers import NOBODY, _traversable_by
 from township_testing.stack import SERVICES, LocalStack, StackConfig
@@ -263,13 +263,11 @@ def redrive(
 
 
 def _instant(text: str, option: str) -> datetime:
-    """An ISO 8601 instant; without an offset it is China time (the county's clocks)."""
     try:
-        value = datetime.fromisoformat(text)
+        return parse_instant(text)
     except ValueError:
         console.print(f"{option}: not an ISO 8601 date or time: {text!r}")
         raise typer.Exit(2) from None
-    return value if value.tzinfo else value.replace(tzinfo=CHINA)
 
 
 @app.command()
@@ -292,13 +290,10 @@ def replay(
     """Re-publish a producer's events of a time range from its outbox (reconciliation).
 
     The outbox keeps sent events for OUTBOX_RETENTION_HOURS (24 by default). Consumers apply
-    each event once, so replaying more than needed is safe.
+    each event once, so replaying more than needed is safe. In a cluster, the same runs in
+    the producer's pod: ``python -m township_permits replay --since …``.
     """
-    import asyncpg
-    from sqlalchemy import make_url
-
-    from township_platform.bus import connect_nats
-    from township_platform.bus import replay as do_replay
+    from township_platform.bus import replay_range
 
     if service not in SERVICES:
         console.print(f"--service is one of {', '.join(SERVICES)}")
@@ -314,20 +309,9 @@ def replay(
         assert isinstance(urls, dict)
         database_url = database_url or str(urls[service])
         nats_url = nats_url or str(state["nats_url"])
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
-
-    async def _go() -> int:
-        conn = await asyncpg.connect(dsn, timeout=10)
-        nc = await connect_nats(nats_url, "township-cli")
-        try:
-            return await do_replay(
-                conn, nc.jetstream(), start, end, township=township, event_type=event_type
-            )
-        finally:
-            await nc.drain()
-            await conn.close()
-
-    count = asyncio.run(_go())
+    count = asyncio.run(
+        replay_range(database_url, nats_url, start, end, township=township, event_type=event_type)
+    )
     console.print(
         f"replayed {count} {service} events from {start.isoformat()} to {end.isoformat()}"
     )

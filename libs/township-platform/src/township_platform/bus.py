@@ -777,6 +777,30 @@ async def replay(
     return count
 
 
+async def replay_range(
+    database_url: str,
+    nats_url: str,
+    since: datetime,
+    until: datetime,
+    *,
+    township: str = "",
+    event_type: str = "",
+) -> int:
+    """:func:`replay` with its own connections to the producer's database and to NATS."""
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        nc = await connect_nats(nats_url, "township-replay")
+        try:
+            return await replay(
+                conn, nc.jetstream(), since, until, township=township, event_type=event_type
+            )
+        finally:
+            await nc.drain()
+    finally:
+        await conn.close()
+
+
 async def redrive(js: JetStreamContext, service: str, durable: str, limit: int = 1000) -> int:
     """Re-publish dead-lettered events of one consumer to their original subjects.
 

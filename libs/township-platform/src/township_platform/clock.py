@@ -42,3 +42,12 @@ def now() -> datetime:
 def today() -> date:
     """Today's date in China (deadlines count in local working days)."""
     return now().astimezone(CHINA).date()
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 date or instant; without an offset it is China time (the county's clocks).
+
+    Raises ``ValueError`` for anything else.
+    """
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=CHINA)

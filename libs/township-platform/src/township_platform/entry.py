@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from township_platform import clock
+from township_platform.clock import parse_instant
 from township_platform.config import ServiceSettings
 from township_platform.db import Database
 from township_platform.logging import configure_logging, get_logger
@@ -28,11 +30,18 @@ def run_service(
 ) -> None:
     """Parse the command line and run the service, its migrations or its seed."""
     parser = argparse.ArgumentParser(prog=f"township-{service}")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "seed"])
+    parser.add_argument(
+        "command", nargs="?", default="serve", choices=["serve", "migrate", "seed", "replay"]
+    )
     parser.add_argument("--townships", default=townships_file, help="townships.json to seed")
     parser.add_argument(
         "--create-database", action="store_true", help="create the database first (dev)"
     )
+    replaying = parser.add_argument_group("replay (re-publish this service's events of a range)")
+    replaying.add_argument("--since", help="from (ISO 8601; China time without an offset)")
+    replaying.add_argument("--until", help="until, excluded (default: now)")
+    replaying.add_argument("--township", default="", help="only this town's events")
+    replaying.add_argument("--type", default="", help="only this event type")
     args = parser.parse_args(argv)
     if args.command == "serve":
         app = ServiceApp(service, settings)
@@ -52,6 +61,36 @@ def run_service(
 
         asyncio.run(_migrate())
         log.info("migrated", service=service)
+        return
+    if args.command == "replay":
+        from township_platform.bus import replay_range
+
+        try:
+            since = parse_instant(args.since or "")
+            until = parse_instant(args.until) if args.until else clock.now()
+        except ValueError:
+            parser.error("replay needs --since (and an optional --until) as ISO 8601")
+        if until <= since:
+            parser.error("--until must be after --since")
+        count = asyncio.run(
+            replay_range(
+                settings.database_url,
+                settings.nats_url,
+                since,
+                until,
+                township=args.township,
+                event_type=args.type,
+            )
+        )
+        log.info(
+            "replayed",
+            service=service,
+            events=count,
+            since=since.isoformat(),
+            until=until.isoformat(),
+            township=args.township or None,
+            type=args.type or None,
+        )
         return
     if not args.townships:
         parser.error("seed needs --townships FILE (or the TOWNSHIPS_FILE setting)")
