@@ -55,6 +55,14 @@ async def test_client_and_public_limits_answer_429_with_retry_after(
             (await c.get("/public/v1/applications/ZW261127ABCDEFGH")).status_code for _ in range(3)
         ]
         assert public_codes[-1] == 429
+        # Open311 clients get the spec's error array, as documented, with Retry-After
+        open311 = await c.get("/open311/v2/services.json?jurisdiction_id=zhaowan")
+        assert open311.status_code == 429
+        assert open311.headers["content-type"] == "application/json"
+        assert int(open311.headers["Retry-After"]) >= 1
+        assert open311.json() == [
+            {"code": 429, "description": "rate limit of this client exceeded; retry later"}
+        ]
 
 
 async def test_township_limit_is_shared_by_its_clients(

@@ -107,6 +107,12 @@ class Open311Route(APIRoute):
                 return await handler(request)
             except Open311Error as e:
                 return _error(e.status, e.description)
+            except Problem as p:
+                # raised by the router's dependencies (the public rate limit): same array,
+                # same headers (Retry-After)
+                response = _error(p.status, p.errors[0]["message"] if p.errors else p.detail)
+                response.headers.update(p.headers)
+                return response
 
         return route_handler
 
