@@ -74,3 +74,31 @@ def newborn_body(name: str = "张玉祥") -> dict[str, Any]:
         ],
         "channel": "window",
     }
+
+
+def points_of(gateway_url: str, tok: str, person: str) -> list[dict[str, Any]]:
+    """The person's points entries as ``tok`` sees them (none yet: an empty list)."""
+    r = httpx.get(
+        f"{gateway_url}/api/v1/personnel/points",
+        params={"person": person},
+        headers=auth(tok),
+        timeout=10,
+    )
+    if r.status_code == 404:
+        return []
+    assert r.status_code == 200, r.text
+    entries: list[dict[str, Any]] = r.json()["entries"]
+    return entries
+
+
+def newborn_intake(gateway_url: str, tok: str) -> dict[str, Any]:
+    """Submit the newborn bundle with a fresh Idempotency-Key; the 201 answer."""
+    r = httpx.post(
+        f"{gateway_url}/api/v1/applications",
+        json=newborn_body(),
+        headers={**auth(tok), "Idempotency-Key": str(uuid.uuid4())},
+        timeout=10,
+    )
+    assert r.status_code == 201, r.text
+    data: dict[str, Any] = r.json()
+    return data

@@ -10,25 +10,9 @@ import sys
 import time
 import uuid
 
-import httpx
-
-from tests.e2e.conftest import TokenFactory, auth, eventually, newborn_body
+from tests.e2e.conftest import TokenFactory, eventually, newborn_intake, points_of
 from township_platform.bus import connect_nats
 from township_testing.stack import LocalStack
-
-
-def _points(gateway_url: str, tok: str, person: str) -> list[dict[str, object]]:
-    r = httpx.get(
-        f"{gateway_url}/api/v1/personnel/points",
-        params={"person": person},
-        headers=auth(tok),
-        timeout=10,
-    )
-    if r.status_code == 404:
-        return []
-    assert r.status_code == 200, r.text
-    entries: list[dict[str, object]] = r.json()["entries"]
-    return entries
 
 
 def _stored(nats_url: str) -> int:
@@ -43,6 +27,15 @@ def _stored(nats_url: str) -> int:
             await nc.close()
 
     return asyncio.run(count())
+
+
+def _intake_credited(system: LocalStack, token: TokenFactory) -> tuple[str, str]:
+    """A new clerk's newborn intake, once personnel has credited its two points entries."""
+    clerk = f"clerk-zw-{uuid.uuid4().hex[:6]}"
+    tok = token("zhaowan", "clerk", sub=clerk)
+    newborn_intake(system.gateway_url, tok)
+    eventually(lambda: len(points_of(system.gateway_url, tok, clerk)) == 2)
+    return tok, clerk
 
 
 def _replay(system: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
@@ -70,17 +63,8 @@ def _replay(system: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
 def test_replaying_a_time_range_changes_nothing_already_applied(
     system: LocalStack, token: TokenFactory
 ) -> None:
-    clerk = f"clerk-zw-{uuid.uuid4().hex[:6]}"
-    tok = token("zhaowan", "clerk", sub=clerk)
     since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-    r = httpx.post(
-        f"{system.gateway_url}/api/v1/applications",
-        json=newborn_body(),
-        headers={**auth(tok), "Idempotency-Key": str(uuid.uuid4())},
-        timeout=10,
-    )
-    assert r.status_code == 201, r.text
-    eventually(lambda: len(_points(system.gateway_url, tok, clerk)) == 2)
+    tok, clerk = _intake_credited(system, token)
     # only zhaowan's events, from a second before the intake until now
     stored = _stored(system.nats_url)
     done = _replay(system, "--since", since.isoformat(), "--township", "zhaowan")
@@ -90,7 +74,7 @@ def test_replaying_a_time_range_changes_nothing_already_applied(
     assert count >= 2, done.stderr  # the two applications' submitted events at least
     assert _stored(system.nats_url) >= stored + count, "each one published again"
     time.sleep(1.5)  # the copies reach personnel, whose inbox knows them
-    assert len(_points(system.gateway_url, tok, clerk)) == 2
+    assert len(points_of(system.gateway_url, tok, clerk)) == 2
     # a town with no events in the range replays nothing; bad input is a clear refusal
     none = _replay(system, "--since", since.isoformat(), "--township", "no-such-town")
     assert none.returncode == 0 and "replayed 0 " in none.stderr, none.stderr
@@ -103,17 +87,8 @@ def test_a_service_replays_its_own_range_in_its_pod(
 ) -> None:
     """In a cluster: ``kubectl exec deploy/township-permits -- python -m township_permits
     replay --since …`` (the service's own settings name its database and NATS)."""
-    clerk = f"clerk-zw-{uuid.uuid4().hex[:6]}"
-    tok = token("zhaowan", "clerk", sub=clerk)
     since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-    r = httpx.post(
-        f"{system.gateway_url}/api/v1/applications",
-        json=newborn_body(),
-        headers={**auth(tok), "Idempotency-Key": str(uuid.uuid4())},
-        timeout=10,
-    )
-    assert r.status_code == 201, r.text
-    eventually(lambda: len(_points(system.gateway_url, tok, clerk)) == 2)
+    tok, clerk = _intake_credited(system, token)
     stored = _stored(system.nats_url)
     command = [sys.executable, "-m", "township_permits", "replay"]
     done = subprocess.run(
@@ -129,7 +104,7 @@ def test_a_service_replays_its_own_range_in_its_pod(
     count = json.loads(line)["events"]
     assert count >= 2 and _stored(system.nats_url) >= stored + count
     time.sleep(1.5)
-    assert len(_points(system.gateway_url, tok, clerk)) == 2
+    assert len(points_of(system.gateway_url, tok, clerk)) == 2
     refused = subprocess.run(
         [*command, "--since", "2026-11-28T10:00", "--until", "2026-11-28T09:00"],
         env=system.env("permits"),

@@ -15,7 +15,7 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.e2e.conftest import TokenFactory, auth, eventually, newborn_body
+from tests.e2e.conftest import TokenFactory, auth, eventually, newborn_intake, points_of
 from township_testing.procs import free_port
 from township_testing.stack import LocalStack
 
@@ -123,28 +123,7 @@ def test_a_service_is_ready_only_once_its_database_answers(
         system.start("stationed")
         system.wait_service("stationed")
     # and the system as a whole works on: a newborn intake still goes through
-    clerk = token("zhaowan", "clerk")
-    r = httpx.post(
-        f"{system.gateway_url}/api/v1/applications",
-        json=newborn_body(),
-        headers=auth(clerk),
-        timeout=10,
-    )
-    assert r.status_code == 201, r.text
-
-
-def _points(gateway_url: str, tok: str, person: str) -> list[dict[str, object]]:
-    r = httpx.get(
-        f"{gateway_url}/api/v1/personnel/points",
-        params={"person": person},
-        headers=auth(tok),
-        timeout=10,
-    )
-    if r.status_code == 404:
-        return []
-    assert r.status_code == 200, r.text
-    entries: list[dict[str, object]] = r.json()["entries"]
-    return entries
+    newborn_intake(system.gateway_url, token("zhaowan", "clerk"))
 
 
 def test_a_service_serves_without_nats_and_its_events_flow_once_nats_comes(
@@ -161,22 +140,15 @@ def test_a_service_serves_without_nats_and_its_events_flow_once_nats_comes(
         system.start("permits", env={"TOWNSHIP_PERMITS_NATS_URL": f"nats://127.0.0.1:{late_port}"})
         # ready: the database answers, and writes wait in the outbox for NATS
         eventually(lambda: _health(grpc_port, "") == SERVING, timeout=30)
-        r = httpx.post(
-            f"{system.gateway_url}/api/v1/applications",
-            json=newborn_body(),
-            headers={**auth(tok), "Idempotency-Key": str(uuid.uuid4())},
-            timeout=10,
-        )
-        assert r.status_code == 201, r.text
-        receipt = r.json()["receipt_code"]
+        receipt = newborn_intake(system.gateway_url, tok)["receipt_code"]
         public = httpx.get(f"{system.gateway_url}/public/v1/applications/{receipt}", timeout=10)
         assert public.status_code == 200, public.text
         time.sleep(1.0)
-        assert _points(system.gateway_url, tok, clerk) == [], "no event left without NATS"
+        assert points_of(system.gateway_url, tok, clerk) == [], "no event left without NATS"
         with _forwarder(late_port, (real.hostname, real.port)):
             # NATS comes: the relay publishes what waited, personnel records the points
             entries = eventually(
-                lambda: (e := _points(system.gateway_url, tok, clerk)) and len(e) >= 2 and e, 30
+                lambda: (e := points_of(system.gateway_url, tok, clerk)) and len(e) >= 2 and e, 30
             )
             assert len(entries) == 2
             log = (system.logs / "permits.log").read_text()

@@ -16,12 +16,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import Request
-from fastapi.responses import ORJSONResponse
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from township.enforcement.v1 import enforcement_pb2 as pb
 from township_gateway.clients import Services
+from township_gateway.deps import FastJSON
 from township_gateway.problems import Problem
 from township_gateway.routing import PrefixRouter
 from township_platform.towns import TownshipsConfig
@@ -54,8 +54,8 @@ class Open311Error(Exception):
         self.description = description
 
 
-def _error(status: int, description: str) -> ORJSONResponse:
-    return ORJSONResponse([{"code": status, "description": description}], status_code=status)
+def _error(status: int, description: str) -> FastJSON:
+    return FastJSON([{"code": status, "description": description}], status_code=status)
 
 
 def _format(fmt: str) -> None:
@@ -189,7 +189,7 @@ async def discovery(request: Request, fmt: str) -> Any:
     """Service discovery: where the GeoReport v2 endpoint is and what it speaks."""
     _format(fmt)
     base = str(request.base_url).rstrip("/") + "/open311/v2/"
-    return ORJSONResponse(
+    return FastJSON(
         {
             "changeset": CHANGESET,
             "contact": "County enforcement bureau IT team (县综合执法信息化专班)",
@@ -215,7 +215,7 @@ async def services_list(request: Request, fmt: str, jurisdiction_id: str | None 
     r = await _call(
         request, "ListComplaintServices", pb.ListComplaintServicesRequest(township_id=town)
     )
-    return ORJSONResponse(
+    return FastJSON(
         [
             {
                 "service_code": s.service_code,
@@ -243,7 +243,7 @@ async def service_definition(
         "GetComplaintService",
         pb.GetComplaintServiceRequest(township_id=town, service_code=service_code),
     )
-    return ORJSONResponse(
+    return FastJSON(
         {
             "service_code": s.service_code,
             "attributes": [
@@ -397,7 +397,7 @@ async def create_request(request: Request, fmt: str) -> Any:
             ),
         ),
     )
-    return ORJSONResponse(
+    return FastJSON(
         [
             {
                 "service_request_id": r.id,
@@ -447,7 +447,7 @@ async def list_requests(
             ),
         )
         results.extend(_request_out(x) for x in r.requests)
-    return ORJSONResponse(results[:1000])
+    return FastJSON(results[:1000])
 
 
 @router.get("/requests/{service_request_id}.{fmt}")
@@ -464,7 +464,7 @@ async def get_request(
     )
     if not r.requests:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
-    return ORJSONResponse([_request_out(r.requests[0])])
+    return FastJSON([_request_out(r.requests[0])])
 
 
 @router.get("/tokens/{token}.{fmt}")
@@ -479,9 +479,7 @@ async def get_token(
     )
     if not r.requests:
         raise Open311Error(404, f"token {token!r} not found")
-    return ORJSONResponse(
-        [{"service_request_id": r.requests[0].service_request_id, "token": token}]
-    )
+    return FastJSON([{"service_request_id": r.requests[0].service_request_id, "token": token}])
 
 
 @router.api_route(
