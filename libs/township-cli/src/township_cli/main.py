@@ -11,6 +11,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -78,7 +79,7 @@ def token(
 
 
 def _stack(data: Path, towns: Path) -> LocalStack:
-    return LocalStack(
+    stack = LocalStack(
         StackConfig(
             root=data,
             townships_file=towns.resolve(),
@@ -93,6 +94,45 @@ def _stack(data: Path, towns: Path) -> LocalStack:
             otlp_endpoint=os.environ.get("OTLP_ENDPOINT") or None,
         )
     )
+    stack.config.extra_env.update(passed_settings(os.environ))
+    return stack
+
+
+def passed_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """The caller's ``TOWNSHIP_<COMPONENT>_<SETTING>`` variables a local run passes on.
+
+    Settings such as ``TOWNSHIP_GATEWAY_LOG_LEVEL=debug`` or a town's rate limits reach
+    their process; what the local stack wires itself (ports, addresses, database and NATS
+    URLs, keys) stays as wired, or the processes would not find each other.
+    """
+    passed: dict[str, str] = {}
+    for component in [*SERVICES, "gateway"]:
+        prefix = f"TOWNSHIP_{component.upper()}_"
+        for key, value in environ.items():
+            setting = key.removeprefix(prefix)
+            if setting != key and setting not in _WIRED and not setting.endswith("_ADDR"):
+                passed[key] = value
+    return passed
+
+
+# settings the local stack decides (where the processes, keys and files are; dev mode)
+_WIRED = frozenset(
+    {
+        "DATABASE_URL",
+        "NATS_URL",
+        "GRPC_HOST",
+        "GRPC_PORT",
+        "METRICS_HOST",
+        "METRICS_PORT",
+        "HTTP_HOST",
+        "HTTP_PORT",
+        "PRINCIPAL_KEY_FILE",
+        "JWT_PUBLIC_KEY_FILE",
+        "TOWNSHIPS_FILE",
+        "DEV_MODE",
+        "ENVIRONMENT",
+    }
+)
 
 
 @app.command()
