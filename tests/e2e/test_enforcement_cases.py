@@ -551,6 +551,11 @@ def test_hearing_then_no_penalty_closes_after_service(
         "notified_on": today.isoformat(),
     }
     assert scheduled["record"][-1]["action"] == "schedule_hearing"
+    # the notified day is a running limit: it reminds ahead and breaches if nothing is recorded
+    day = [d for d in scheduled["deadlines"] if d["kind"] == "hearing_day"]
+    assert day == [
+        {"kind": "hearing_day", "due": hearing_on.isoformat(), "breached": False, "warning": False}
+    ]
     early = act(gateway, team.a_tok, case["id"], {"action": "hearing"}, status=422)
     assert early["errors"][0]["field"] == "held_on"
     assert early["errors"][0]["rule"] == "not before the notified day"
@@ -565,6 +570,7 @@ def test_hearing_then_no_penalty_closes_after_service(
                                                                    "sha256": digest("听证")}]},
         )  # fmt: skip
         assert heard["state"] == "HEARING" and heard["hearing_on"] == hearing_on.isoformat()
+        assert "hearing_day" not in {d["kind"] for d in heard["deadlines"]}
         decided = act(
             gateway, team.head, case["id"],
             {"action": "decide", "kind": "no_penalty", "reasoning": "违法行为轻微并及时改正"},

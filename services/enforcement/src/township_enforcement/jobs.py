@@ -51,6 +51,7 @@ def case_clocks(case: CaseRow) -> CaseClocks:
         revoked_on=dt.date.fromisoformat(revoked)
         if (revoked := case.decision.get("revoked_on"))
         else None,
+        hearing_on=dt.date.fromisoformat(day) if (day := case.hearing.get("hearing_on")) else None,
     )
 
 

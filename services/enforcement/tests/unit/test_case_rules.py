@@ -187,6 +187,31 @@ def test_a_hearing_is_public_unless_a_secret_or_privacy_is_at_stake() -> None:
         assert e.value.field == "closed_reason"
 
 
+def test_a_scheduled_hearing_day_reminds_then_breaches_if_nothing_is_recorded() -> None:
+    cal = WorkCalendar()
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    day = dt.date(2026, 12, 8)  # a Tuesday
+    waiting = CaseClocks(rules.HEARING_REQUESTED, dt.date(2026, 11, 2), hearing_on=day)
+
+    def hearing(today: dt.date) -> list[tuple[bool, bool]]:
+        return [
+            (lim.breached, lim.warning)
+            for lim in case_limits(waiting, cal, today, now)
+            if lim.kind == "hearing_day" and lim.due == day.isoformat()
+        ]
+
+    assert hearing(dt.date(2026, 12, 3)) == [(False, False)]
+    assert hearing(dt.date(2026, 12, 4)) == [(False, True)]  # two working days ahead
+    assert hearing(day) == [(False, True)]
+    assert hearing(dt.date(2026, 12, 9)) == [(True, False)]
+    # held (state HEARING) or not scheduled: no such limit
+    held = CaseClocks(rules.HEARING, dt.date(2026, 11, 2), hearing_on=day)
+    unscheduled = CaseClocks(rules.HEARING_REQUESTED, dt.date(2026, 11, 2))
+    for clocks in (held, unscheduled):
+        kinds = {lim.kind for lim in case_limits(clocks, cal, dt.date(2026, 12, 9), now)}
+        assert "hearing_day" not in kinds
+
+
 def test_a_hearing_is_recorded_only_once_scheduled_and_on_or_after_its_day() -> None:
     day = dt.date(2026, 12, 8)
     with pytest.raises(Conflict) as c:
@@ -207,6 +232,9 @@ def test_the_decision_limit_ending_on_a_holiday_moves_to_the_next_working_day() 
     assert rules.decision_due(dt.date(2026, 7, 3), (), cal) == dt.date(2026, 10, 8)
     # a last day that is a working day stays where it is
     assert rules.decision_due(dt.date(2026, 8, 1), (), cal) == dt.date(2026, 10, 30)
+    # a year the calendar does not know (2027 without configuration): the 90th day itself,
+    # never an error on reading a case
+    assert rules.decision_due(dt.date(2026, 11, 28), (), cal) == dt.date(2027, 2, 26)
 
 
 def test_late_surcharge_is_three_percent_a_day_capped_at_the_fine() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from township_platform.calendar import WorkCalendar
+from township_platform.calendar import CalendarYearUnknown, WorkCalendar
 from township_platform.errors import Conflict, InvalidArgument, PermissionDenied
 
 CLUE = "CLUE"
@@ -472,10 +472,15 @@ def decision_due(filed_on: dt.date, extensions: Sequence[int], calendar: WorkCal
     """Last day for the decision: 90 natural days after filing plus approved extensions.
 
     A period whose last day is a rest day or public holiday ends on the next working day (the
-    rule of every Chinese procedure law, e.g. 市场监督管理行政处罚程序规定 第九十二条).
+    rule of every Chinese procedure law, e.g. 市场监督管理行政处罚程序规定 第九十二条). When the
+    working-day calendar does not know that year yet, the limit ends on the 90th day itself
+    (a case must always show its limit; the other limits report the unknown year instead).
     """
     last = filed_on + dt.timedelta(days=DECISION_LIMIT_DAYS + sum(extensions))
-    return calendar.next_working_day(last, inclusive=True)
+    try:
+        return calendar.next_working_day(last, inclusive=True)
+    except CalendarYearUnknown:
+        return last  # a year the calendar does not know yet: the 90th day itself
 
 
 def late_surcharge(fine: Decimal, served_on: dt.date, today: dt.date) -> Decimal:

@@ -3,7 +3,8 @@
 Natural-day limits (decision 90 days) are due at the end of their last day; working-day
 limits count on the :class:`WorkCalendar` — publication in 7 working days, and, since the
 law's short periods are working days (第八十五条), service in 7 and retraction in 3; the
-transfer clocks (3 days, 24 hours, 3 days) run from the instant their stage began. The kind
+transfer clocks (3 days, 24 hours, 3 days) run from the instant their stage began; a scheduled
+hearing's day reminds two working days ahead. The kind
 names keep their historical "days" wording.
 """
 
@@ -31,6 +32,7 @@ class CaseClocks:
     transfer_since: dt.datetime | None = None
     officers: tuple[str, ...] = field(default_factory=tuple)
     revoked_on: dt.date | None = None
+    hearing_on: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,10 @@ def case_limits(
     ):
         due = calendar.add_working_days(c.decided_on, cases.PUBLICATION_WORKING_DAYS)
         out.append(working_limit("publication_7_working_days", due, calendar, today))
+    if c.state == cases.HEARING_REQUESTED and c.hearing_on is not None:
+        # the day notified to the party: a reminder two working days ahead, and breached
+        # when it passes with no hearing (or adjournment, by rescheduling) on the record
+        out.append(working_limit("hearing_day", c.hearing_on, calendar, today))
     if c.state == cases.TRANSFERRED and c.transfer_since is not None:
         clock = transfers.due(c.transfer_stage, c.transfer_since)
         if clock is not None:
