@@ -4,6 +4,7 @@ published decision, and its Open311 status follows along; no personal data comes
 from __future__ import annotations
 
 import uuid
+from xml.etree import ElementTree as ET
 
 import httpx
 import pytest
@@ -40,7 +41,7 @@ def test_discovery_services_and_definitions(gateway: httpx.Client) -> None:
     endpoint = d.json()["endpoints"][0]
     assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
     assert endpoint["url"].endswith("/open311/v2/")
-    assert endpoint["formats"] == ["application/json"]
+    assert endpoint["formats"] == ["text/xml", "application/json"]
 
     services = gateway.get(f"{O311}/services.json", params={"jurisdiction_id": "zhaowan"})
     assert services.status_code == 200, services.text
@@ -73,8 +74,14 @@ def test_errors_use_the_spec_format(gateway: httpx.Client) -> None:
     assert "jurisdiction_id" in no_town.json()[0]["description"]
     unknown = gateway.get(f"{O311}/services.json", params={"jurisdiction_id": "nowhere"})
     assert unknown.status_code == 404 and unknown.json()[0]["code"] == 404
-    xml = gateway.get(f"{O311}/services.xml", params={"jurisdiction_id": "zhaowan"})
-    assert xml.status_code == 400 and "XML" in xml.json()[0]["description"]
+    yaml_ = gateway.get(f"{O311}/services.yaml", params={"jurisdiction_id": "zhaowan"})
+    assert yaml_.status_code == 400 and ".xml or .json" in yaml_.json()[0]["description"]
+    # an error asked for in XML is told in XML
+    xml = gateway.get(f"{O311}/services.xml", params={"jurisdiction_id": "nowhere"})
+    assert xml.status_code == 404 and xml.headers["content-type"].startswith("text/xml")
+    error = ET.fromstring(xml.content).find("error")
+    assert error is not None and error.findtext("code") == "404"
+    assert "nowhere" in (error.findtext("description") or "")
     no_code = gateway.post(f"{O311}/requests.json", data={"jurisdiction_id": "zhaowan"})
     assert no_code.status_code == 400
     assert no_code.json()[0]["description"] == "service_code was not provided"
@@ -268,3 +275,62 @@ def test_staff_entered_complaint_rejected_with_feedback(
     assert "已由市场监管所处理" in rejected.json()["feedback"][0]["text"]
     public = _request(gateway, cid)
     assert public["status"] == "closed" and "不予受理" in str(public["status_notes"])
+
+
+def test_the_spec_s_required_xml_format(gateway: httpx.Client) -> None:
+    """GeoReport v2: XML is required (JSON optional): every resource answers in .xml too."""
+    d = gateway.get(f"{O311}/discovery.xml")
+    assert d.status_code == 200 and d.headers["content-type"].startswith("text/xml")
+    assert d.content.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
+    discovery = ET.fromstring(d.content)
+    assert discovery.tag == "discovery"
+    formats = [f.text for f in discovery.iterfind("endpoints/endpoint/formats/format")]
+    assert formats == ["text/xml", "application/json"]
+
+    town = {"jurisdiction_id": "bailiu"}
+    services = ET.fromstring(gateway.get(f"{O311}/services.xml", params=town).content)
+    assert services.tag == "services"
+    pollution = next(
+        s for s in services.iterfind("service") if s.findtext("service_code") == "pollution"
+    )
+    assert pollution.findtext("metadata") == "true" and pollution.findtext("type") == "realtime"
+    definition = ET.fromstring(gateway.get(f"{O311}/services/pollution.xml", params=town).content)
+    assert definition.tag == "service_definition"
+    kind = next(
+        a for a in definition.iterfind("attributes/attribute") if a.findtext("code") == "KIND"
+    )
+    assert kind.findtext("required") == "true"
+    assert {v.findtext("key") for v in kind.iterfind("values/value")} == {
+        "smoke", "water", "noise", "waste",
+    }  # fmt: skip
+
+    # the spec's POST is form-encoded; the answer comes in the format the path names
+    filed = gateway.post(
+        f"{O311}/requests.xml",
+        data={
+            **town,
+            "service_code": "pollution",
+            "address_string": "白柳镇白柳村三组",
+            "description": "夜间焚烧秸秆",
+            "attribute[ONGOING]": "yes",
+            "attribute[KIND][]": "smoke",
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    created = ET.fromstring(filed.content)
+    assert created.tag == "service_requests"
+    request_id = created.findtext("request/service_request_id")
+    token = created.findtext("request/token")
+    assert request_id and token
+    one = ET.fromstring(gateway.get(f"{O311}/requests/{request_id}.xml", params=town).content)
+    assert one.findtext("request/service_request_id") == request_id
+    assert one.findtext("request/status") == "open"
+    assert one.findtext("request/service_code") == "pollution"
+    by_token = ET.fromstring(gateway.get(f"{O311}/tokens/{token}.xml", params=town).content)
+    assert by_token.findtext("request/service_request_id") == request_id
+    listed = ET.fromstring(
+        gateway.get(
+            f"{O311}/requests.xml", params={**town, "service_request_id": request_id}
+        ).content
+    )
+    assert [r.findtext("service_request_id") for r in listed.iterfind("request")] == [request_id]

@@ -188,6 +188,19 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             if path.startswith("/api/"):
                 for op in ops.values():
                     op["security"] = [{"bearer": []}]
+            if path.startswith("/open311/"):
+                # GeoReport v2 answers in the format its path names: .xml (the spec's
+                # required format) or .json
+                for op in ops.values():
+                    for response in op.get("responses", {}).values():
+                        content = response.get("content")
+                        if content and "application/json" in content:
+                            content["text/xml"] = {
+                                "schema": {
+                                    "type": "string",
+                                    "description": "the same document as GeoReport v2 XML",
+                                }
+                            }
         app.openapi_schema = schema
         return schema
 

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import parse_qs
+from xml.etree import ElementTree as ET
 
 from fastapi import Request
 from fastapi.routing import APIRoute
@@ -54,18 +55,57 @@ class Open311Error(Exception):
         self.description = description
 
 
-def _error(status: int, description: str) -> FastJSON:
-    return FastJSON([{"code": status, "description": description}], status_code=status)
+XML_TYPE = "text/xml; charset=utf-8"
+FORMATS = ("xml", "json")
+"""GeoReport v2: XML is required, JSON at the provider's discretion; both are served."""
+
+# the element of each item of a list, by the list's element name (the spec's examples)
+_ITEM = {
+    "services": "service",
+    "service_requests": "request",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "errors": "error",
+}
+
+
+def _xml_value(parent: ET.Element, key: str, value: Any) -> None:
+    child = ET.SubElement(parent, key)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _xml_value(child, k, v)
+    elif isinstance(value, list):
+        for item in value:
+            _xml_value(child, _ITEM.get(key, "item"), item)
+    elif isinstance(value, bool):
+        child.text = "true" if value else "false"
+    elif value is not None:
+        child.text = str(value)
+
+
+def to_xml(root: str, data: Any) -> bytes:
+    """GeoReport v2 XML of ``data`` (a list is ``root`` holding one element per item)."""
+    holder = ET.Element("holder")
+    _xml_value(holder, root, data)
+    body = ET.tostring(holder[0], encoding="unicode")
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + body).encode()
+
+
+def _answer(fmt: str, root: str, data: Any, status_code: int = 200) -> Response:
+    if fmt == "xml":
+        return Response(to_xml(root, data), status_code=status_code, media_type=XML_TYPE)
+    return FastJSON(data, status_code=status_code)
+
+
+def _error(status: int, description: str, fmt: str = "json") -> Response:
+    return _answer(fmt, "errors", [{"code": status, "description": description}], status)
 
 
 def _format(fmt: str) -> None:
-    if fmt == "json":
-        return
-    if fmt == "xml":
-        raise Open311Error(
-            400, "the XML format is not supported by this endpoint; use the .json format"
-        )
-    raise Open311Error(400, f"unknown format {fmt!r}; use .json")
+    if fmt not in FORMATS:
+        raise Open311Error(400, f"unknown format {fmt!r}; use .xml or .json")
 
 
 def _jurisdiction(request: Request, given: str | None) -> str:
@@ -100,17 +140,20 @@ class Open311Route(APIRoute):
         handler = super().get_route_handler()
 
         async def route_handler(request: Request) -> Response:
+            fmt = request.path_params.get("fmt")
+            fmt = fmt if fmt in FORMATS else "json"  # an unknown format is told in JSON
             raw = request.url.path + "?" + request.url.query
             if "\x00" in raw or "%00" in raw:
-                return _error(400, "NUL characters are not allowed")
+                return _error(400, "NUL characters are not allowed", fmt)
             try:
                 return await handler(request)
             except Open311Error as e:
-                return _error(e.status, e.description)
+                return _error(e.status, e.description, fmt)
             except Problem as p:
-                # raised by the router's dependencies (the public rate limit): same array,
-                # same headers (Retry-After)
-                response = _error(p.status, p.errors[0]["message"] if p.errors else p.detail)
+                # raised by the router's dependencies (the public rate limit): the spec's
+                # errors, with the problem's headers (Retry-After)
+                detail = p.errors[0]["message"] if p.errors else p.detail
+                response = _error(p.status, detail, fmt)
                 response.headers.update(p.headers)
                 return response
 
@@ -189,7 +232,9 @@ async def discovery(request: Request, fmt: str) -> Any:
     """Service discovery: where the GeoReport v2 endpoint is and what it speaks."""
     _format(fmt)
     base = str(request.base_url).rstrip("/") + "/open311/v2/"
-    return FastJSON(
+    return _answer(
+        fmt,
+        "discovery",
         {
             "changeset": CHANGESET,
             "contact": "County enforcement bureau IT team (县综合执法信息化专班)",
@@ -200,10 +245,10 @@ async def discovery(request: Request, fmt: str) -> Any:
                     "url": base,
                     "changeset": CHANGESET,
                     "type": "production",
-                    "formats": ["application/json"],
+                    "formats": ["text/xml", "application/json"],
                 }
             ],
-        }
+        },
     )
 
 
@@ -215,7 +260,9 @@ async def services_list(request: Request, fmt: str, jurisdiction_id: str | None 
     r = await _call(
         request, "ListComplaintServices", pb.ListComplaintServicesRequest(township_id=town)
     )
-    return FastJSON(
+    return _answer(
+        fmt,
+        "services",
         [
             {
                 "service_code": s.service_code,
@@ -227,7 +274,7 @@ async def services_list(request: Request, fmt: str, jurisdiction_id: str | None 
                 "group": s.group,
             }
             for s in r.services
-        ]
+        ],
     )
 
 
@@ -243,7 +290,9 @@ async def service_definition(
         "GetComplaintService",
         pb.GetComplaintServiceRequest(township_id=town, service_code=service_code),
     )
-    return FastJSON(
+    return _answer(
+        fmt,
+        "service_definition",
         {
             "service_code": s.service_code,
             "attributes": [
@@ -263,7 +312,7 @@ async def service_definition(
                 }
                 for a in s.attributes
             ],
-        }
+        },
     )
 
 
@@ -397,7 +446,9 @@ async def create_request(request: Request, fmt: str) -> Any:
             ),
         ),
     )
-    return FastJSON(
+    return _answer(
+        fmt,
+        "service_requests",
         [
             {
                 "service_request_id": r.id,
@@ -447,7 +498,7 @@ async def list_requests(
             ),
         )
         results.extend(_request_out(x) for x in r.requests)
-    return FastJSON(results[:1000])
+    return _answer(fmt, "service_requests", results[:1000])
 
 
 @router.get("/requests/{service_request_id}.{fmt}")
@@ -464,7 +515,7 @@ async def get_request(
     )
     if not r.requests:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
-    return FastJSON([_request_out(r.requests[0])])
+    return _answer(fmt, "service_requests", [_request_out(r.requests[0])])
 
 
 @router.get("/tokens/{token}.{fmt}")
@@ -479,7 +530,8 @@ async def get_token(
     )
     if not r.requests:
         raise Open311Error(404, f"token {token!r} not found")
-    return FastJSON([{"service_request_id": r.requests[0].service_request_id, "token": token}])
+    found = r.requests[0].service_request_id
+    return _answer(fmt, "service_requests", [{"service_request_id": found, "token": token}])
 
 
 @router.api_route(
