@@ -26,6 +26,7 @@ from nats.aio.client import Client as NatsClient
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy.exc import IntegrityError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from township_platform import rpc
 from township_platform.bus import (
@@ -284,6 +285,24 @@ def _use_uvloop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
+async def _until_it_works(step: Callable[[], Awaitable[Any]], message: str) -> None:
+    """Run ``step`` until it succeeds: 0.25 s between tries, doubling to 5 s; each failure
+    logged with ``message`` (a cancellation is not a failure: it ends the tries)."""
+
+    def logged(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else None
+        log.warning(message, error=type(error).__name__, detail=str(error)[:200], retry_in=wait)
+
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(Exception),
+        wait=wait_exponential(multiplier=0.25, max=5.0),
+        before_sleep=logged,
+    ):
+        with attempt:
+            await step()
+
+
 @dataclass
 class _Bus:
     """What a service runs on NATS, once NATS has been reached."""
@@ -383,22 +402,10 @@ class ServiceApp:
 
     async def _become_ready(self, health_servicer: Any, names: list[str]) -> None:
         """Report SERVING once the database answers (retried with backoff until it does)."""
-        delay = 0.25
-        while True:
-            try:
-                await asyncio.wait_for(self.db.warm(), WARM_TIMEOUT_SECONDS)
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.warning(
-                    "database not reachable yet: not ready",
-                    error=type(e).__name__,
-                    detail=str(e)[:200],
-                    retry_in=delay,
-                )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+        await _until_it_works(
+            lambda: asyncio.wait_for(self.db.warm(), WARM_TIMEOUT_SECONDS),
+            "database not reachable yet: not ready",
+        )
         for name in names:
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("ready", service=self.service)
@@ -409,20 +416,12 @@ class ServiceApp:
         bus.nc = await connect_nats(s.nats_url, f"township-{self.service}")
         js = bus.nc.jetstream()
         if self._publishes:
-            delay = 0.5
-            while True:
-                try:
-                    await ensure_stream(
-                        js,
-                        stream_name(self.service),
-                        stream_subjects(self.service),
-                        s.stream_replicas,
-                    )
-                    break
-                except Exception as e:
-                    log.warning("stream not ready yet", error=str(e)[:200], retry_in=delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
+            await _until_it_works(
+                lambda: ensure_stream(
+                    js, stream_name(self.service), stream_subjects(self.service), s.stream_replicas
+                ),
+                "stream not ready yet",
+            )
             bus.relay = OutboxRelay(self.db, js, self.metrics, poll_seconds=s.outbox_poll_seconds)
             tasks.append(asyncio.create_task(bus.relay.run(), name="outbox-relay"))
         for sub in self._subscriptions:
