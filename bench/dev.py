@@ -9,6 +9,7 @@ the answer to ``SPOOL_DIR/out``)::
     submit 8 [RATE]     # POST intakes for 8 s (at RATE/s when given)
     events 100 5        # submits at 100 events/s for 5 s, then commit→effect latency
     hello 8             # B0 for comparison
+    conns 32            # load generator connections from now on (16 by default)
     restart NAME...     # restart processes after a code change
     stop
 
@@ -88,6 +89,9 @@ def _do(bench: Bench, run: Run, words: list[str]) -> str:
             return json.dumps(run.baseline_http()[0].as_dict())
         finally:
             run.p = p
+    if op == "conns":
+        run.p = Profile(**{**run.p.__dict__, "connections": int(args[0])})
+        return f"connections {run.p.connections}"
     if op == "restart":
         bench.restart(args, sampling=0.1, env={})
         return f"restarted {args} pids={_pids(bench)}"

@@ -205,7 +205,7 @@ def network_paths(objs: list[dict[str, Any]]) -> tuple[set[Edge], list[str]]:
     return paths, problems
 
 
-def expected_paths(jwks: bool = False) -> set[Edge]:
+def expected_paths(jwks: bool = False, gateway_nats: bool = True) -> set[Edge]:
     want: set[Edge] = set()
     for k in POD_KINDS:
         want |= {(k, "dns", 53, "UDP"), (k, "dns", 53, "TCP")}
@@ -223,6 +223,8 @@ def expected_paths(jwks: bool = False) -> set[Edge]:
     want |= {("seed", "nats", 4222, "TCP")}
     if jwks:
         want.add(("gateway", "jwks", 443, "TCP"))
+    if gateway_nats:  # services.gateway.rateLimitSharing: replicas share their buckets
+        want.add(("gateway", "nats", 4222, "TCP"))
     return want
 
 
@@ -238,6 +240,12 @@ def test_network_policies_with_jwks_url(render: Render) -> None:
     paths, problems = network_paths(render("one-town.yaml"))
     assert problems == []
     assert paths == expected_paths(jwks=True)
+
+
+def test_network_policies_without_rate_limit_sharing(render: Render) -> None:
+    paths, problems = network_paths(render(sets=("services.gateway.rateLimitSharing=false",)))
+    assert problems == []
+    assert paths == expected_paths(gateway_nats=False)
 
 
 def test_network_checker_catches_an_extra_path(render: Render) -> None:

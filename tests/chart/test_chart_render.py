@@ -157,6 +157,7 @@ GATEWAY_ENV = {
     "ENVIRONMENT", "LOG_LEVEL", "DEV_MODE", "RPC_TIMEOUT_SECONDS",
     "SHUTDOWN_GRACE_SECONDS",  # CommonSettings (township_platform.config), every process
     "SHUTDOWN_DRAIN_SECONDS", "PRINCIPAL_KEY_FILE",
+    "NATS_URL",  # rateLimitSharing (on by default): the replicas share their buckets
 }  # fmt: skip
 
 
@@ -205,6 +206,15 @@ def test_environment(render: Render, value_set: str) -> None:
     else:  # JWKS URL
         assert names == GATEWAY_ENV | {"JWT_JWKS_URL"}
         assert all(v["name"] != "jwt" for v in gw["volumes"])
+        # the same NATS as the services, from the same Secret
+        nats = env["TOWNSHIP_GATEWAY_NATS_URL"]["valueFrom"]["secretKeyRef"]
+        assert nats["name"] == "township-nats"
+
+
+def test_gateway_limits_alone_when_rate_limit_sharing_is_off(render: Render) -> None:
+    objs = render(sets=("services.gateway.rateLimitSharing=false",))
+    gw = named(objs, "Deployment", f"{FULL}-gateway")["spec"]["template"]["spec"]
+    assert "TOWNSHIP_GATEWAY_NATS_URL" not in env_of(gw["containers"][0])
 
 
 # --- hooks -----------------------------------------------------------------------------------

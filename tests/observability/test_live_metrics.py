@@ -32,7 +32,7 @@ NON_BASE_UNITS = {
 }  # fmt: skip
 # What a gauge or histogram counts or measures; every township_ gauge/histogram names one.
 UNITS = {
-    "seconds", "bytes", "events", "requests", "connections", "ratio", "info",
+    "seconds", "bytes", "events", "requests", "connections", "ratio", "info", "replicas",
     "applications", "cases", "transfers", "breaches", "ratings",
 }  # fmt: skip
 TIME_WORDS = {"age", "duration", "latency", "time", "delay", "lag", "uptime"}

@@ -23,12 +23,12 @@ from township_platform.bus import (
     EventConsumer,
     OutboxRelay,
     Subscription,
-    connect_nats,
     ensure_stream,
     redrive,
     replay,
 )
 from township_platform.db import Database, UnitOfWork, inbox, outbox
+from township_platform.messaging import connect_nats
 from township_platform.metrics import ServiceMetrics
 from township_platform.migrations import ensure_database
 from township_platform.principal import Principal

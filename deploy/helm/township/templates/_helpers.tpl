@@ -218,6 +218,9 @@ seccompProfile:
   value: {{ .c.devMode | quote }}
 - name: {{ $p }}RPC_TIMEOUT_SECONDS
   value: {{ .c.rpcTimeoutSeconds | quote }}
+{{- if .c.rateLimitSharing }}
+{{ include "township.natsUrlEnv" (dict "root" $root "prefix" $p) }}
+{{- end }}
 {{- else }}
 - name: {{ $p }}GRPC_PORT
   value: "50051"
@@ -232,16 +235,7 @@ seccompProfile:
     secretKeyRef:
       name: {{ $root.Values.database.existingSecret }}
       key: {{ .c.databaseSecretKey }}
-{{- if $root.Values.nats.existingSecret }}
-- name: {{ $p }}NATS_URL
-  valueFrom:
-    secretKeyRef:
-      name: {{ $root.Values.nats.existingSecret }}
-      key: {{ $root.Values.nats.existingSecretKey }}
-{{- else }}
-- name: {{ $p }}NATS_URL
-  value: {{ $root.Values.nats.url | quote }}
-{{- end }}
+{{ include "township.natsUrlEnv" (dict "root" $root "prefix" $p) }}
 {{- end }}
 {{- with .c.extraEnv }}
 {{ toYaml . }}
@@ -321,5 +315,21 @@ seccompProfile:
     - port: {{ .port }}
       protocol: TCP
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+
+{{/* The NATS URL of a component ((dict "root" $ "prefix" "TOWNSHIP_<C>_")). */}}
+{{- define "township.natsUrlEnv" -}}
+{{- $root := .root -}}
+{{- if $root.Values.nats.existingSecret -}}
+- name: {{ .prefix }}NATS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.nats.existingSecret }}
+      key: {{ $root.Values.nats.existingSecretKey }}
+{{- else -}}
+- name: {{ .prefix }}NATS_URL
+  value: {{ $root.Values.nats.url | quote }}
 {{- end -}}
 {{- end -}}

@@ -287,8 +287,8 @@ def redrive(
     data: DataDir = ROOT,
 ) -> None:
     """Re-publish a consumer's dead-lettered events after the cause is fixed."""
-    from township_platform.bus import connect_nats
     from township_platform.bus import redrive as do_redrive
+    from township_platform.messaging import connect_nats
 
     url = nats_url or str(_state(data)["nats_url"])
 

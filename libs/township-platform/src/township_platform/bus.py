@@ -30,7 +30,6 @@ import asyncpg
 import nats
 import orjson
 from google.protobuf.message import Message
-from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
@@ -48,6 +47,7 @@ from township_platform.db import (
     already_consumed,
 )
 from township_platform.logging import current_township, get_logger
+from township_platform.messaging import NatsClient, connect_nats
 from township_platform.metrics import ServiceMetrics
 from township_platform.principal import Principal
 from township_platform.telemetry import context_from_headers, inject_trace_headers
@@ -68,38 +68,6 @@ def stream_name(service: str) -> str:
 def stream_subjects(service: str) -> list[str]:
     """Subjects bound by a service's stream."""
     return [f"township.*.{service}.>"]
-
-
-NATS_ERROR_LOG_SECONDS = 30.0
-"""How often one and the same NATS error is logged while it lasts."""
-
-
-async def connect_nats(url: str, name: str) -> NatsClient:
-    """Connect with unbounded reconnects (a restarted nats-server is picked up again)."""
-
-    last: dict[str, Any] = {"text": "", "at": 0.0, "suppressed": 0}
-
-    async def _error(e: Exception) -> None:
-        # While NATS is away every reconnect attempt fails the same way (twice a second):
-        # the same error is logged again only after NATS_ERROR_LOG_SECONDS.
-        text, now = str(e), time.monotonic()
-        if text == last["text"] and now - last["at"] < NATS_ERROR_LOG_SECONDS:
-            last["suppressed"] += 1
-            return
-        extra = {"not_logged_since": last["suppressed"]} if last["suppressed"] else {}
-        log.warning("nats error", error=text, **extra)
-        last.update(text=text, at=now, suppressed=0)
-
-    return await nats.connect(
-        url,
-        name=name,
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
-        connect_timeout=5,
-        error_cb=_error,
-        allow_reconnect=True,
-        drain_timeout=5,
-    )
 
 
 async def ensure_stream(

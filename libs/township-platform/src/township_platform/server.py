@@ -33,7 +33,6 @@ from township_platform.bus import (
     EventConsumer,
     OutboxRelay,
     Subscription,
-    connect_nats,
     ensure_stream,
     stream_name,
     stream_subjects,
@@ -48,6 +47,7 @@ from township_platform.errors import (
     IdempotencyMismatch,
 )
 from township_platform.logging import configure_logging, current_township, get_logger
+from township_platform.messaging import connect_nats
 from township_platform.metrics import ServiceMetrics
 from township_platform.principal import (
     IDEMPOTENCY_KEY,

@@ -144,6 +144,7 @@ class LocalStack:
                 HTTP_PORT=str(self.gateway_port),
                 JWT_PUBLIC_KEY_FILE=str(self.public_key),
                 DEV_MODE="true",
+                NATS_URL=self.nats_url,  # the replicas share rate limits over it
                 **{f"{s.upper()}_ADDR": f"127.0.0.1:{self.grpc_ports[s]}" for s in SERVICES},
             )
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,7 +22,13 @@ from township_gateway.clients import Services
 from township_gateway.config import GatewaySettings
 from township_gateway.middleware import ObservabilityMiddleware
 from township_gateway.problems import Problem, handle_http, handle_problem, handle_validation
-from township_gateway.ratelimit import RATE_LIMITED, RateLimits, TokenBuckets, limit_public
+from township_gateway.ratelimit import (
+    RATE_LIMITED,
+    RateLimits,
+    RateShare,
+    TokenBuckets,
+    limit_public,
+)
 from township_gateway.routes import (
     applications,
     catalogue,
@@ -68,9 +75,22 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = Services(settings)
+        share: RateShare | None = None
+        if settings.nats_url:
+            share = RateShare(
+                app.state.rate_limits.buckets,
+                settings.nats_url,
+                interval=settings.rate_limit_share_seconds,
+            )
+            sharing = asyncio.create_task(share.run(), name="rate-limit-share")
+        app.state.rate_share = share
         try:
             yield
         finally:
+            if share is not None:
+                sharing.cancel()
+                await asyncio.gather(sharing, return_exceptions=True)
+                await share.close()
             await app.state.services.close()
 
     app = FastAPI(

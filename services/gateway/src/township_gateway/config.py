@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from township_platform.config import CommonSettings
@@ -37,6 +37,15 @@ class GatewaySettings(CommonSettings):
     public_rate_per_second: float = Field(10.0, gt=0)
     public_burst: int = Field(30, ge=1)
     public_base_url: str = "https://township.example"
+    # Set: the replicas share their rate-limit buckets over this NATS (core subjects only),
+    # so a limit holds for the deployment; unset, each replica limits alone.
+    nats_url: str | None = None
+    rate_limit_share_seconds: float = Field(0.2, gt=0, le=5)
+
+    @field_validator("nats_url")
+    @classmethod
+    def _no_nats_is_none(cls, v: str | None) -> str | None:
+        return v or None
 
     @model_validator(mode="after")
     def _keys_and_dev(self) -> GatewaySettings:

@@ -24,8 +24,9 @@ from township_personnel import events
 from township_personnel.models import AssignmentRow, PeriodRow, PersonRow, PointsEntryRow
 from township_personnel.seed import seed
 from township_platform import clock
-from township_platform.bus import EventConsumer, OutboxRelay, Subscription, connect_nats
+from township_platform.bus import EventConsumer, OutboxRelay, Subscription
 from township_platform.db import Database, inbox, outbox, platform_metadata
+from township_platform.messaging import connect_nats
 from township_platform.metrics import ServiceMetrics
 from township_platform.migrations import ensure_database, upgrade
 from township_platform.principal import Principal
