@@ -518,6 +518,9 @@ def test_hearing_then_no_penalty_closes_after_service(
     # 第六十四条: no hearing before its time and place were told to the party
     unscheduled = act(gateway, team.a_tok, case["id"], {"action": "hearing"}, status=409)
     assert unscheduled["type"].endswith("/hearing-not-scheduled")
+    no_notice = gateway.get(f"{API}/cases/{case['id']}/hearing-notice", headers=auth(team.a_tok))
+    assert no_notice.status_code == 409, no_notice.text
+    assert no_notice.json()["type"].endswith("/hearing-not-scheduled")
     today = dt.date.fromisoformat(case_now(gateway, team, case["id"])["notice_on"])
     presider = f"host-{uuid.uuid4().hex[:6]}"
     schedule = {
@@ -551,6 +554,25 @@ def test_hearing_then_no_penalty_closes_after_service(
         "notified_on": today.isoformat(),
     }
     assert scheduled["record"][-1]["action"] == "schedule_hearing"
+    # the notice to serve (听证通知书), made from the schedule
+    notice = hearing_notice(gateway, team.a_tok, case["id"])
+    assert notice["notice_no"] == f"{case['case_no']}-TZ"
+    # the town's own power: the notice goes out in its government's name
+    assert (notice["issuer"], notice["issuer_name"]) == ("township", "赵湾镇人民政府")
+    assert notice["carried_out_by"] == "赵湾镇综合行政执法队"
+    assert notice["party_name"] == "王建国" and notice["public"] is True
+    assert notice["hearing_on"] == hearing_on.isoformat() and notice["place"] == "镇政府二楼会议室"
+    assert notice["presiding_officer"] == presider
+    assert notice["presiding_officer_name"] == presider  # never acted: no name on record
+    lines = notice["text"].splitlines()
+    assert lines[:3] == ["赵湾镇人民政府", "听证通知书", notice["notice_no"]]
+    when = f"{hearing_on.year}年{hearing_on.month}月{hearing_on.day}日在镇政府二楼会议室"
+    assert when in notice["text"] and "听证公开举行" in notice["text"]
+    assert len(notice["rights"]) == 4 and all(r in notice["text"] for r in notice["rights"])
+    # a county department not part of the case cannot read it (nor can another town)
+    outsider = token(None, "county_dept", sub="sl-1", department="water-resources")
+    r = gateway.get(f"{API}/cases/{case['id']}/hearing-notice", headers=auth(outsider))
+    assert r.status_code == 404, r.text
     # the notified day is a running limit: it reminds ahead and breaches if nothing is recorded
     day = [d for d in scheduled["deadlines"] if d["kind"] == "hearing_day"]
     assert day == [
@@ -605,12 +627,17 @@ def test_a_party_absent_from_the_hearing_waives_it(
     first = act(gateway, team.head, case["id"], schedule)
     assert first["hearing"]["public"] is False
     assert first["hearing"]["closed_reason"] == "trade_secret"
+    assert (
+        "听证因涉及商业秘密，不公开举行" in hearing_notice(gateway, team.a_tok, case["id"])["text"]
+    )
     # rescheduled a day later: the new arrangements replace the old, both are on the record
     later = hearing_on + dt.timedelta(days=1)
     again = act(gateway, team.head, case["id"], {**schedule, "hearing_on": later.isoformat()})
     assert again["hearing"]["hearing_on"] == later.isoformat()
     assert [r["action"] for r in again["record"]][-2:] == ["schedule_hearing"] * 2
     assert "rescheduled" in again["record"][-1]["note"]
+    rescheduled = hearing_notice(gateway, team.a_tok, case["id"])
+    assert rescheduled["hearing_on"] == later.isoformat()
     try:
         system.shift_clock((later - today).days * 24 * 3600)
         time.sleep(0.5)
@@ -625,6 +652,14 @@ def test_a_party_absent_from_the_hearing_waives_it(
         assert decided["state"] == "DECIDED"
     finally:
         system.shift_clock(0)
+
+
+def hearing_notice(gateway: httpx.Client, tok: str, case_id: str) -> dict[str, Any]:
+    """The case's hearing notice (听证通知书)."""
+    r = gateway.get(f"{API}/cases/{case_id}/hearing-notice", headers=auth(tok))
+    assert r.status_code == 200, r.text
+    data: dict[str, Any] = r.json()
+    return data
 
 
 def case_now(gateway: httpx.Client, team: Team, case_id: str) -> dict[str, Any]:

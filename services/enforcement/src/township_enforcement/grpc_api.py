@@ -16,7 +16,7 @@ from township_enforcement import events, repository
 from township_enforcement.catalogue_data import load_enforcement_catalogue
 from township_enforcement.domain import cases as rules
 from township_enforcement.domain import complaints as intake
-from township_enforcement.domain import transfers
+from township_enforcement.domain import notices, transfers
 from township_enforcement.domain.deadlines import case_limits
 from township_enforcement.jobs import case_clocks
 from township_enforcement.models import CaseRecordRow, CaseRow, ComplaintRow, InspectionRow
@@ -765,6 +765,59 @@ class EnforcementServicer(enforcement_pb2_grpc.EnforcementServiceServicer):
         if case is None:
             raise NotFound(f"case {request.id} not found")
         return await self._case_out(case)
+
+    async def GetHearingNotice(self, request: pb.GetCaseRequest, context: Ctx) -> pb.HearingNotice:
+        """The notice (听证通知书) of the case's scheduled hearing, for whoever may see the case."""
+        principal = current_principal()
+        session = current_uow().session
+        case = await repository.case_visible(session, request.id, *_viewer(principal))
+        if case is None:
+            raise NotFound(f"case {request.id} not found")
+        if not case.hearing:
+            raise Conflict(
+                f"case {case.case_no} has no scheduled hearing: the notice is made from the "
+                "schedule_hearing step",
+                type="hearing-not-scheduled",
+            )
+        schedule = rules.HearingSchedule.from_json(case.hearing)
+        item = await repository.item(session, case.item_code)
+        presiding = await repository.officer_names(session, case.township_id, [schedule.presiding])
+        notice = notices.hearing_notice(
+            case_no=case.case_no,
+            issuer_name=self._issuer_name(case.township_id, item.department if item else ""),
+            carried_out_by=self._agency(case.township_id),
+            entrustment_document=case.entrustment_document,
+            party_name=str(case.party.get("name", "")),
+            matter=item.name_zh if item else case.item_code,
+            presiding_name=presiding.get(schedule.presiding) or schedule.presiding,
+            schedule=schedule,
+            notice_on=case.notice_on,
+        )
+        return pb.HearingNotice(
+            case_id=case.id,
+            case_no=case.case_no,
+            notice_no=notice.notice_no,
+            issuer=item.department if item else "",
+            issuer_name=notice.issuer_name,
+            carried_out_by=notice.carried_out_by,
+            entrustment_document=notice.entrustment_document,
+            party_name=notice.party_name,
+            matter=notice.matter,
+            hearing_on=_day(schedule.hearing_on),
+            place=schedule.place,
+            presiding_officer=schedule.presiding,
+            presiding_officer_name=notice.presiding_name,
+            public=schedule.public,
+            closed_reason=schedule.closed_reason,
+            notified_on=_day(schedule.notified_on),
+            rights=notice.rights,
+            text=notice.text,
+        )
+
+    def _issuer_name(self, township: str, department: str) -> str:
+        town = self.towns.get(township) if self.towns else None
+        names = {d.code: d.name.zh for d in load_enforcement_catalogue().departments}
+        return notices.issuer_name(department, names, town.name.zh if town else township)
 
     async def ListCases(self, request: pb.ListCasesRequest, context: Ctx) -> pb.ListCasesResponse:
         """Cases of the caller's town, or the joint cases of a county department (all towns)."""

@@ -97,6 +97,20 @@ async def certified_officers(
     return dict(rows.tuples().all())
 
 
+async def officer_names(
+    session: AsyncSession, township: str, subs: Sequence[str]
+) -> dict[str, str]:
+    """sub → name of the known officers among ``subs`` (those with a name on their token)."""
+    rows = await session.execute(
+        select(OfficerRow.sub, OfficerRow.name).where(
+            OfficerRow.township_id == township,
+            OfficerRow.sub.in_(list(subs)),
+            OfficerRow.name != "",
+        )
+    )
+    return dict(rows.tuples().all())
+
+
 async def officers(session: AsyncSession, township: str) -> list[OfficerRow]:
     """The certified officers known to a township, by sub."""
     rows = await session.scalars(

@@ -387,6 +387,34 @@ class HearingScheduleOut(BaseModel):
     notified_on: str
 
 
+class HearingNoticeOut(BaseModel):
+    """The hearing notice (听证通知书) of a case's scheduled hearing, ready to print and serve.
+
+    It goes out in the name of the department that entrusted the item to the town
+    (行政处罚法 第二十条) and tells the party what 第六十四条 requires: the time and place,
+    public or not and why, who presides, and the party's rights.
+    """
+
+    case_id: str
+    case_no: str
+    notice_no: str = Field(description="the case number with -TZ (听证通知)")
+    issuer: str = Field(description="code of the entrusting department")
+    issuer_name: str = Field(description="the department in whose name the notice goes out")
+    carried_out_by: str = Field(description="the town's team that handles the case")
+    entrustment_document: str
+    party_name: str
+    matter: str = Field(description="the enforcement item the case is about")
+    hearing_on: str
+    place: str
+    presiding_officer: str
+    presiding_officer_name: str
+    public: bool
+    closed_reason: str
+    notified_on: str
+    rights: list[str] = Field(description="the party's rights at the hearing, in the law's order")
+    text: str = Field(description="the whole notice as served, in Chinese")
+
+
 class DeadlineOut(BaseModel):
     kind: str
     due: str

@@ -353,6 +353,18 @@ class HearingSchedule:
             "notified_on": self.notified_on.isoformat(),
         }
 
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> HearingSchedule:
+        """The arrangements from their stored form."""
+        return cls(
+            hearing_on=dt.date.fromisoformat(stored["hearing_on"]),
+            place=stored["place"],
+            presiding=stored["presiding"],
+            public=bool(stored.get("public", True)),
+            closed_reason=stored.get("closed_reason", ""),
+            notified_on=dt.date.fromisoformat(stored["notified_on"]),
+        )
+
 
 def earliest_hearing_day(notified_on: dt.date, calendar: WorkCalendar) -> dt.date:
     """The first day a hearing notified on ``notified_on`` may be held (7 working days on)."""

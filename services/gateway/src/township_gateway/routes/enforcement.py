@@ -24,6 +24,7 @@ from township_gateway.schemas_enforcement import (
     ComplaintOut,
     ComplaintsOut,
     EnforcementItemsOut,
+    HearingNoticeOut,
     InspectionCompleteIn,
     InspectionIn,
     InspectionOut,
@@ -257,6 +258,20 @@ async def get_case(
     """A case with its full-process record (全过程记录) and running time limits."""
     r = await services.call(services.enforcement.GetCase, pb.GetCaseRequest(id=case_id), principal)
     return CaseOut.model_validate(_dict(r))
+
+
+@router.get(f"{API}/cases/{{case_id}}/hearing-notice", response_model=HearingNoticeOut)
+async def get_hearing_notice(
+    services: ServicesDep, principal: CurrentPrincipal, case_id: str = _id()
+) -> HearingNoticeOut:
+    """The hearing notice (听证通知书) of the case's scheduled hearing, to print and serve.
+
+    Made from the case's `schedule_hearing` step; 409 `hearing-not-scheduled` before it.
+    """
+    r = await services.call(
+        services.enforcement.GetHearingNotice, pb.GetCaseRequest(id=case_id), principal
+    )
+    return HearingNoticeOut.model_validate(_dict(r))
 
 
 @router.post(f"{API}/cases/{{case_id}}/actions", response_model=CaseOut)

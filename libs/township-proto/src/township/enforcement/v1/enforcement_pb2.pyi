@@ -1337,6 +1337,89 @@ class HearingSchedule(_message.Message):
 Global___HearingSchedule: _TypeAlias = HearingSchedule  # noqa: Y015
 
 @_typing.final
+class HearingNotice(_message.Message):
+    """听证通知书: what the party is told of a hearing it asked for (第六十四条), in the name of
+    the department that entrusted the item to the town (第二十条), from the case's schedule.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    CASE_NO_FIELD_NUMBER: _builtins.int
+    NOTICE_NO_FIELD_NUMBER: _builtins.int
+    ISSUER_FIELD_NUMBER: _builtins.int
+    ISSUER_NAME_FIELD_NUMBER: _builtins.int
+    CARRIED_OUT_BY_FIELD_NUMBER: _builtins.int
+    ENTRUSTMENT_DOCUMENT_FIELD_NUMBER: _builtins.int
+    PARTY_NAME_FIELD_NUMBER: _builtins.int
+    MATTER_FIELD_NUMBER: _builtins.int
+    HEARING_ON_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    PRESIDING_OFFICER_FIELD_NUMBER: _builtins.int
+    PRESIDING_OFFICER_NAME_FIELD_NUMBER: _builtins.int
+    PUBLIC_FIELD_NUMBER: _builtins.int
+    CLOSED_REASON_FIELD_NUMBER: _builtins.int
+    NOTIFIED_ON_FIELD_NUMBER: _builtins.int
+    RIGHTS_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    case_no: _builtins.str
+    notice_no: _builtins.str
+    """the case number with the notice's suffix"""
+    issuer: _builtins.str
+    """the entrusting department's code"""
+    issuer_name: _builtins.str
+    """... and its name, in whose name the notice goes out"""
+    carried_out_by: _builtins.str
+    """the town that handles the case under the entrustment"""
+    entrustment_document: _builtins.str
+    party_name: _builtins.str
+    matter: _builtins.str
+    """the enforcement item the case is about"""
+    hearing_on: _builtins.str
+    place: _builtins.str
+    presiding_officer: _builtins.str
+    presiding_officer_name: _builtins.str
+    public: _builtins.bool
+    closed_reason: _builtins.str
+    notified_on: _builtins.str
+    text: _builtins.str
+    """the whole notice as served, in Chinese"""
+    @_builtins.property
+    def rights(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """the party's rights at the hearing, one per line"""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        case_no: _builtins.str = ...,
+        notice_no: _builtins.str = ...,
+        issuer: _builtins.str = ...,
+        issuer_name: _builtins.str = ...,
+        carried_out_by: _builtins.str = ...,
+        entrustment_document: _builtins.str = ...,
+        party_name: _builtins.str = ...,
+        matter: _builtins.str = ...,
+        hearing_on: _builtins.str = ...,
+        place: _builtins.str = ...,
+        presiding_officer: _builtins.str = ...,
+        presiding_officer_name: _builtins.str = ...,
+        public: _builtins.bool = ...,
+        closed_reason: _builtins.str = ...,
+        notified_on: _builtins.str = ...,
+        rights: _abc.Iterable[_builtins.str] | None = ...,
+        text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["carried_out_by", b"carried_out_by", "case_id", b"case_id", "case_no", b"case_no", "closed_reason", b"closed_reason", "entrustment_document", b"entrustment_document", "hearing_on", b"hearing_on", "issuer", b"issuer", "issuer_name", b"issuer_name", "matter", b"matter", "notice_no", b"notice_no", "notified_on", b"notified_on", "party_name", b"party_name", "place", b"place", "presiding_officer", b"presiding_officer", "presiding_officer_name", b"presiding_officer_name", "public", b"public", "rights", b"rights", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HearingNotice: _TypeAlias = HearingNotice  # noqa: Y015
+
+@_typing.final
 class GetCaseRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -98,6 +98,11 @@ class EnforcementServiceStub:
                 request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.SerializeToString,
                 response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Case.FromString,
                 _registered_method=True)
+        self.GetHearingNotice = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/GetHearingNotice',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.HearingNotice.FromString,
+                _registered_method=True)
         self.ListCases = channel.unary_unary(
                 '/township.enforcement.v1.EnforcementService/ListCases',
                 request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListCasesRequest.SerializeToString,
@@ -222,6 +227,13 @@ class EnforcementServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetHearingNotice(self, request, context):
+        """The hearing notice (听证通知书) of a case's scheduled hearing, ready to serve.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListCases(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -329,6 +341,11 @@ def add_EnforcementServiceServicer_to_server(servicer, server):
                     servicer.GetCase,
                     request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.FromString,
                     response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.Case.SerializeToString,
+            ),
+            'GetHearingNotice': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetHearingNotice,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.HearingNotice.SerializeToString,
             ),
             'ListCases': grpc.unary_unary_rpc_method_handler(
                     servicer.ListCases,
@@ -694,6 +711,33 @@ class EnforcementService:
             '/township.enforcement.v1.EnforcementService/GetCase',
             township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.SerializeToString,
             township_dot_enforcement_dot_v1_dot_enforcement__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetHearingNotice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/GetHearingNotice',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.HearingNotice.FromString,
             options,
             channel_credentials,
             insecure,

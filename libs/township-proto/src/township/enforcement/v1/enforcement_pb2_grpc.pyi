@@ -57,6 +57,8 @@ class EnforcementServiceStub:
     OpenCase: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.OpenCaseRequest, _enforcement_pb2.Case]
     """Cases (案件) under the Administrative Penalty Law."""
     GetCase: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.GetCaseRequest, _enforcement_pb2.Case]
+    GetHearingNotice: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.GetCaseRequest, _enforcement_pb2.HearingNotice]
+    """The hearing notice (听证通知书) of a case's scheduled hearing, ready to serve."""
     ListCases: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.ListCasesRequest, _enforcement_pb2.ListCasesResponse]
     ActOnCase: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.CaseActionRequest, _enforcement_pb2.Case]
     """One procedural step on a case; every step lands in the full-process record."""
@@ -97,6 +99,8 @@ class EnforcementServiceAsyncStub(EnforcementServiceStub):
     OpenCase: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.OpenCaseRequest, _enforcement_pb2.Case]  # type: ignore[assignment]
     """Cases (案件) under the Administrative Penalty Law."""
     GetCase: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.GetCaseRequest, _enforcement_pb2.Case]  # type: ignore[assignment]
+    GetHearingNotice: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.GetCaseRequest, _enforcement_pb2.HearingNotice]  # type: ignore[assignment]
+    """The hearing notice (听证通知书) of a case's scheduled hearing, ready to serve."""
     ListCases: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.ListCasesRequest, _enforcement_pb2.ListCasesResponse]  # type: ignore[assignment]
     ActOnCase: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.CaseActionRequest, _enforcement_pb2.Case]  # type: ignore[assignment]
     """One procedural step on a case; every step lands in the full-process record."""
@@ -206,6 +210,14 @@ class EnforcementServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _enforcement_pb2.GetCaseRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_enforcement_pb2.Case, _abc.Awaitable[_enforcement_pb2.Case]]: ...
+
+    @_abc_1.abstractmethod
+    def GetHearingNotice(
+        self,
+        request: _enforcement_pb2.GetCaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.HearingNotice, _abc.Awaitable[_enforcement_pb2.HearingNotice]]:
+        """The hearing notice (听证通知书) of a case's scheduled hearing, ready to serve."""
 
     @_abc_1.abstractmethod
     def ListCases(
