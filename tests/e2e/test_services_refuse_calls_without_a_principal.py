@@ -8,11 +8,15 @@ few methods that are public by design.
 
 from __future__ import annotations
 
+import secrets
 import time
+from pathlib import Path
 
 import grpc
+import httpx
 import pytest
 
+from tests.e2e.conftest import TokenFactory, auth
 from township.enforcement.v1 import enforcement_pb2, enforcement_pb2_grpc
 from township.permits.v1 import permits_pb2, permits_pb2_grpc
 from township.personnel.v1 import personnel_pb2, personnel_pb2_grpc
@@ -103,3 +107,41 @@ def test_a_principal_signed_with_the_shared_key_is_accepted(system: LocalStack) 
                 permits_pb2.GetApplicationRequest(id="0"), metadata=replayed, timeout=5
             )
         assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_a_service_with_two_keys_accepts_both_during_a_rotation(
+    system: LocalStack, gateway: httpx.Client, token: TokenFactory, tmp_path: Path
+) -> None:
+    """Step 1 of a rotation: the service verifies the old and the new key; the gateway still
+    signs with the old one and nothing is refused; a key in neither line still is."""
+    current = load_signing_key(str(system.principal_key))
+    assert current is not None
+    new = secrets.token_hex(32).encode()
+    two = tmp_path / "principal-keys"
+    two.write_bytes(current + b"\n" + new + b"\n")
+    try:
+        system.start("permits", env={"TOWNSHIP_PERMITS_PRINCIPAL_KEY_FILE": str(two)})
+        system.wait_service("permits")
+        clerk = token("zhaowan", "clerk", sub="clerk-rotation")
+        through_gateway = gateway.get(
+            "/api/v1/applications", headers=auth(clerk), params={"page_size": 1}
+        )
+        assert through_gateway.status_code == 200, through_gateway.text
+        with _channel(system, "permits") as ch:
+            stub = permits_pb2_grpc.PermitsServiceStub(ch)
+            for key, code in (
+                (new, grpc.StatusCode.NOT_FOUND),  # accepted, then nothing found
+                (secrets.token_hex(32).encode(), grpc.StatusCode.UNAUTHENTICATED),
+            ):
+                signed = (
+                    ("x-township-principal", CLERK),
+                    ("x-township-principal-sig", sign_principal(CLERK, key)),
+                )
+                with pytest.raises(grpc.RpcError) as e:
+                    stub.GetApplication(
+                        permits_pb2.GetApplicationRequest(id="0"), metadata=signed, timeout=5
+                    )
+                assert e.value.code() == code
+    finally:
+        system.start("permits")
+        system.wait_service("permits")

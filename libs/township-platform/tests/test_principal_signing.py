@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from township_platform.principal import (
     Principal,
     PrincipalVerifier,
     load_signing_key,
+    load_signing_keys,
     sign_principal,
 )
 
@@ -75,3 +77,43 @@ def test_the_key_file_must_hold_a_real_key(tmp_path: Path) -> None:
     short.write_text("secret\n")
     with pytest.raises(ValueError, match="shorter than 32 bytes"):
         load_signing_key(str(short))
+
+
+def test_a_key_file_may_hold_two_keys_the_first_signs(tmp_path: Path) -> None:
+    old, new = "o" * 64, "n" * 64
+    both = tmp_path / "both"
+    both.write_text(f"{new}\n\n{old}\n")
+    assert load_signing_keys(str(both)) == (new.encode(), old.encode())
+    assert load_signing_key(str(both)) == new.encode()
+    assert load_signing_keys(None) == ()
+    short = tmp_path / "short-second"
+    short.write_text(f"{new}\nsecret\n")
+    with pytest.raises(ValueError, match="line 2"):
+        load_signing_keys(str(short))
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    with pytest.raises(ValueError, match="holds no key"):
+        load_signing_keys(str(empty))
+
+
+def test_rotating_the_key_refuses_no_call_at_any_step_of_the_rollout() -> None:
+    """Each step rolls the pods one by one, so old and new pods of both kinds meet."""
+    old, new = b"o" * 32, b"n" * 32
+    steps = [[old], [old, new], [new, old], [new]]
+    raw = CLERK.to_json()
+    for before, after in itertools.pairwise(steps):
+        for gateway_keys in (before, after):
+            signature = sign_principal(raw, gateway_keys[0])  # the gateway signs with the first
+            for service_keys in (before, after):
+                verifier = PrincipalVerifier(service_keys)
+                assert verifier.principal(_metadata(raw, signature)) == CLERK, (
+                    before,
+                    after,
+                    gateway_keys,
+                    service_keys,
+                )
+    # jumping straight from the old key to the new one is what refuses calls
+    assert PrincipalVerifier([new]).principal(_metadata(raw, sign_principal(raw, old))) is None
+    # and a key in no file is refused by every step
+    stranger = sign_principal(raw, b"s" * 32)
+    assert all(PrincipalVerifier(k).principal(_metadata(raw, stranger)) is None for k in steps)

@@ -118,14 +118,35 @@ def metadata_value(metadata: Sequence[tuple[str, str | bytes]] | None, key: str)
     return None
 
 
-def load_signing_key(path: str | None) -> bytes | None:
-    """The shared principal-signing key from a file (None when not configured)."""
+def load_signing_keys(path: str | None) -> tuple[bytes, ...]:
+    """The principal keys in a file, one per line: the first signs, every one verifies.
+
+    One line is the usual case. Two lines rotate the key without refusing a call: add the
+    new key as the second line and roll every pod (all verify both, the gateway still signs
+    with the old one); move it to the first line and roll (the gateway signs with the new
+    one); drop the old line and roll. Empty when no file is configured.
+    """
     if not path:
-        return None
-    key = Path(path).read_bytes().strip()
-    if len(key) < 32:
-        raise ValueError(f"the principal signing key in {path} is shorter than 32 bytes")
-    return key
+        return ()
+    keys = []
+    for number, line in enumerate(Path(path).read_bytes().splitlines(), 1):
+        key = line.strip()
+        if not key:
+            continue
+        if len(key) < 32:
+            raise ValueError(
+                f"the principal signing key on line {number} of {path} is shorter than 32 bytes"
+            )
+        keys.append(key)
+    if not keys:
+        raise ValueError(f"the principal key file {path} holds no key")
+    return tuple(keys)
+
+
+def load_signing_key(path: str | None) -> bytes | None:
+    """The key the gateway signs principals with: the first of the file (None: no file)."""
+    keys = load_signing_keys(path)
+    return keys[0] if keys else None
 
 
 def sign_principal(raw: str, key: bytes) -> str:
@@ -150,9 +171,14 @@ class PrincipalVerifier:
     """
 
     def __init__(
-        self, key: bytes | None, *, max_cached: int = 10_000, leeway_seconds: float = 60.0
+        self,
+        keys: bytes | Sequence[bytes] | None,
+        *,
+        max_cached: int = 10_000,
+        leeway_seconds: float = 60.0,
     ) -> None:
-        self.key = key
+        # every key of the file verifies (a rotation has two for a while)
+        self.keys: tuple[bytes, ...] = (keys,) if isinstance(keys, bytes) else tuple(keys or ())
         self.leeway = leeway_seconds
         self._verified: dict[str, str] = {}
         self._max = max_cached
@@ -168,11 +194,13 @@ class PrincipalVerifier:
                 signature = v.decode() if isinstance(v, bytes) else v
         if raw is None:
             return None
-        if self.key is not None:
+        if self.keys:
             if signature is None:
                 return None
             if self._verified.get(raw) != signature:
-                if not hmac.compare_digest(sign_principal(raw, self.key), signature):
+                if not any(
+                    hmac.compare_digest(sign_principal(raw, key), signature) for key in self.keys
+                ):
                     return None
                 if len(self._verified) >= self._max:
                     self._verified.clear()
@@ -182,7 +210,7 @@ class PrincipalVerifier:
         except (ValueError, KeyError, TypeError):
             return None
         if principal.expires is None:
-            return None if self.key is not None else principal
+            return None if self.keys else principal
         if principal.expires + self.leeway < time.time():
             return None
         return principal

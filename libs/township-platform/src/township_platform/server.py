@@ -53,7 +53,7 @@ from township_platform.principal import (
     IDEMPOTENCY_KEY,
     Principal,
     PrincipalVerifier,
-    load_signing_key,
+    load_signing_keys,
     metadata_value,
 )
 from township_platform.telemetry import (
@@ -450,7 +450,7 @@ class ServiceApp:
                     self.service,
                     self._public,
                     self._readonly,
-                    PrincipalVerifier(load_signing_key(s.principal_key_file)),
+                    PrincipalVerifier(load_signing_keys(s.principal_key_file)),
                     self._lean,
                     self._single_statement,
                 )
