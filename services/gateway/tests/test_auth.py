@@ -15,10 +15,12 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from gateway_testkit import get, make_settings
 from pydantic import ValidationError
 
+from township_gateway.app import create_app
 from township_testing.devkeys import ensure_dev_keys, mint_token
 
 PATH = "/api/v1/applications/01a21ded-1055-7a85-92b2-c3d25b5ede76"
@@ -185,3 +187,46 @@ async def test_public_and_health_endpoints_need_no_token(keys: tuple[Path, Path]
         "personnel": False,
         "stationed": False,
     }
+
+
+async def test_a_key_file_with_the_issuer_s_old_and_new_keys_accepts_both(
+    keys: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """While the issuer rotates its key the file holds both (PEM blocks one after the other);
+    an EC key may sit beside RSA ones. Claims are still checked whichever key verified."""
+    private, public = keys
+    new_private, new_public = ensure_dev_keys(tmp_path / "new")
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    ec_public = ec_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    both = tmp_path / "issuer-keys.pem"
+    both.write_bytes(public.read_bytes() + new_public.read_bytes() + ec_public)
+    settings = make_settings(jwt_public_key_file=str(both))
+    for signer in (private, new_private):
+        tok = mint_token(signer, sub="clerk-zw-01", roles=["clerk"], township="zhaowan")
+        assert (await get(settings, tok, PATH)).status_code == 503  # authenticated
+    es256 = jwt.encode(_claims(), ec_key, algorithm="ES256")
+    assert (await get(settings, es256, PATH)).status_code == 503
+    expired = jwt.encode(
+        _claims(exp=int(time.time()) - 3600),
+        serialization.load_pem_private_key(new_private.read_bytes(), None),
+        algorithm="RS256",
+    )
+    r = await get(settings, expired, PATH)
+    assert r.status_code == 401 and "expired" in r.json()["detail"]
+    stranger, _ = ensure_dev_keys(tmp_path / "stranger")
+    tok = mint_token(stranger, sub="x", roles=["clerk"], township="zhaowan")
+    r = await get(settings, tok, PATH)
+    assert r.status_code == 401 and "Signature verification failed" in r.json()["detail"]
+
+
+def test_a_key_file_without_a_readable_key_stops_the_gateway(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.pem"
+    empty.write_text("not a key\n")
+    with pytest.raises(ValueError, match="holds no PEM block"):
+        create_app(make_settings(jwt_public_key_file=str(empty)))
+    broken = tmp_path / "broken.pem"
+    broken.write_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+    with pytest.raises(ValueError, match=r"PEM block 1 .* is not a public key"):
+        create_app(make_settings(jwt_public_key_file=str(broken)))

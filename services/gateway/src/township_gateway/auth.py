@@ -3,17 +3,24 @@
 Verified tokens are cached until they expire (a signature check costs ~80 µs; a cache hit
 well under 1 µs), bounded in size. Issuer, audience, expiry and not-before are checked with a
 bounded clock skew; symmetric and ``none`` algorithms are never accepted.
+
+The key file may hold several PEM public keys (the issuer's current and next, or previous,
+key while it rotates): a token is valid when one of them verifies its signature.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Annotated, Any
 
 import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import Depends, Request
 
 from township_gateway.config import GatewaySettings
@@ -21,6 +28,34 @@ from township_gateway.problems import Problem
 from township_platform.principal import ROLES, Principal
 
 _BEARER = "bearer "
+_KEY_FAMILY: dict[str, Any] = {
+    "RS": rsa.RSAPublicKey,
+    "PS": rsa.RSAPublicKey,
+    "ES": ec.EllipticCurvePublicKey,
+}
+_PEM_BLOCK = re.compile(rb"-----BEGIN [A-Z ]+-----.+?-----END [A-Z ]+-----", re.DOTALL)
+
+
+def pem_keys(path: str) -> list[Any]:
+    """The public keys of a PEM file (public keys or certificates, one block after another).
+
+    Read once at start: a file that holds no readable key stops the gateway with the reason,
+    instead of refusing every token.
+    """
+    data = Path(path).read_bytes()
+    blocks = _PEM_BLOCK.findall(data)
+    if not blocks:
+        raise ValueError(f"the JWT public key file {path} holds no PEM block")
+    keys: list[Any] = []
+    for number, block in enumerate(blocks, 1):
+        try:
+            if b"CERTIFICATE" in block.split(b"\n", 1)[0]:
+                keys.append(x509.load_pem_x509_certificate(block).public_key())
+            else:
+                keys.append(serialization.load_pem_public_key(block))
+        except ValueError as e:
+            raise ValueError(f"PEM block {number} of {path} is not a public key: {e}") from e
+    return keys
 
 
 class TokenVerifier:
@@ -29,10 +64,10 @@ class TokenVerifier:
     def __init__(self, settings: GatewaySettings, townships: set[str] | None) -> None:
         self.settings = settings
         self.townships = townships
-        self._key: Any = None
+        self._keys: list[Any] = []
         self._jwks: jwt.PyJWKClient | None = None
         if settings.jwt_public_key_file:
-            self._key = Path(settings.jwt_public_key_file).read_bytes()
+            self._keys = pem_keys(settings.jwt_public_key_file)
         if settings.jwt_jwks_url:
             self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300)
         self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
@@ -45,18 +80,10 @@ class TokenVerifier:
         if hit is not None and hit[1] > now:
             return hit[0]
         try:
-            key: Any = self._key
+            keys = self._keys
             if self._jwks is not None:
-                key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=self.settings.jwt_algorithms,
-                audience=self.settings.jwt_audience,
-                issuer=self.settings.jwt_issuer,
-                leeway=self.settings.jwt_leeway_seconds,
-                options={"require": ["exp", "sub", "iss", "aud"]},
-            )
+                keys = [(await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key]
+            claims = self._decode(token, keys)
         except (jwt.PyJWTError, ValueError) as e:
             raise Problem(
                 401,
@@ -69,6 +96,30 @@ class TokenVerifier:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return principal
+
+    def _decode(self, token: str, keys: list[Any]) -> dict[str, Any]:
+        """The claims of ``token`` verified with the first key whose signature matches."""
+        s = self.settings
+        family = _KEY_FAMILY.get(str(jwt.get_unverified_header(token).get("alg", ""))[:2])
+        for i, key in enumerate(keys):
+            if family is not None and not isinstance(key, family):
+                continue  # an EC key cannot verify an RS256 token, nor the other way round
+            try:
+                claims: dict[str, Any] = jwt.decode(
+                    token,
+                    key,
+                    algorithms=s.jwt_algorithms,
+                    audience=s.jwt_audience,
+                    issuer=s.jwt_issuer,
+                    leeway=s.jwt_leeway_seconds,
+                    options={"require": ["exp", "sub", "iss", "aud"]},
+                )
+            except (jwt.InvalidSignatureError, jwt.InvalidKeyError):
+                continue  # not this key's signature (or another kind of key): the next one
+            if i:  # the key that verified goes first next time
+                keys.insert(0, keys.pop(i))
+            return claims
+        raise jwt.InvalidSignatureError("Signature verification failed")
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
         roles = claims.get("roles", [])
