@@ -73,7 +73,8 @@ def _document_from_the_app() -> dict[str, Any]:
     from township_gateway.app import create_app
     from township_gateway.config import GatewaySettings
 
-    settings = GatewaySettings(jwt_public_key_file="/dev/null", dev_mode=True)
+    # a JWKS URL is never fetched while building the document (no request is verified)
+    settings = GatewaySettings(jwt_jwks_url="http://127.0.0.1:9/jwks", dev_mode=True)
     document: dict[str, Any] = create_app(settings).openapi()
     return document
 
