@@ -149,6 +149,8 @@ DOMAIN_ENV = {
     "DATABASE_URL", "NATS_URL", "GRPC_PORT", "METRICS_PORT", "OTLP_ENDPOINT",
     "TRACE_SAMPLING_RATIO", "ENVIRONMENT", "LOG_LEVEL", "STREAM_REPLICAS", "TOWNSHIPS_FILE",
     "SHUTDOWN_GRACE_SECONDS", "SHUTDOWN_DRAIN_SECONDS", "DB_POOL_SIZE", "PRINCIPAL_KEY_FILE",
+    "STREAM_MAX_AGE_HOURS", "OUTBOX_RETENTION_HOURS", "INBOX_RETENTION_HOURS",
+    "IDEMPOTENCY_RETENTION_HOURS",
 }  # fmt: skip
 PROCESS_ENV = {"MALLOC_ARENA_MAX"}  # not ours: glibc's, set for every process
 GATEWAY_ENV = {
@@ -209,6 +211,18 @@ def test_environment(render: Render, value_set: str) -> None:
         # the same NATS as the services, from the same Secret
         nats = env["TOWNSHIP_GATEWAY_NATS_URL"]["valueFrom"]["secretKeyRef"]
         assert nats["name"] == "township-nats"
+
+
+def test_retention_reaches_every_service_and_a_short_inbox_is_refused(render: Render) -> None:
+    objs = render(sets=("retention.inboxHours=500",))
+    for name in DOMAINS:
+        c = named(objs, "Deployment", f"{FULL}-{name}")["spec"]["template"]["spec"]["containers"][0]
+        env = env_of(c)
+        prefix = f"TOWNSHIP_{name.upper()}_"
+        assert env[prefix + "INBOX_RETENTION_HOURS"]["value"] == "500"
+        assert env[prefix + "STREAM_MAX_AGE_HOURS"]["value"] == "168"
+    with pytest.raises(HelmError, match=r"retention\.inboxHours must exceed"):
+        render(sets=("retention.inboxHours=100",))
 
 
 def test_gateway_limits_alone_when_rate_limit_sharing_is_off(render: Render) -> None:

@@ -91,12 +91,12 @@ def points_of(gateway_url: str, tok: str, person: str) -> list[dict[str, Any]]:
     return entries
 
 
-def newborn_intake(gateway_url: str, tok: str) -> dict[str, Any]:
-    """Submit the newborn bundle with a fresh Idempotency-Key; the 201 answer."""
+def newborn_intake(gateway_url: str, tok: str, key: str | None = None) -> dict[str, Any]:
+    """Submit the newborn bundle with ``key`` (or a fresh Idempotency-Key); the 201 answer."""
     r = httpx.post(
         f"{gateway_url}/api/v1/applications",
         json=newborn_body(),
-        headers={**auth(tok), "Idempotency-Key": str(uuid.uuid4())},
+        headers={**auth(tok), "Idempotency-Key": key or str(uuid.uuid4())},
         timeout=10,
     )
     assert r.status_code == 201, r.text

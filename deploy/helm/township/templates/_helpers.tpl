@@ -230,6 +230,19 @@ seccompProfile:
   value: {{ $root.Values.nats.streamReplicas | quote }}
 - name: {{ $p }}DB_POOL_SIZE
   value: {{ $root.Values.database.poolSize | quote }}
+{{- with $root.Values.retention }}
+{{- if le (float64 .inboxHours) (addf (float64 .streamMaxAgeHours) (float64 .outboxHours)) }}
+{{- fail "retention.inboxHours must exceed retention.streamMaxAgeHours + retention.outboxHours: an event still in a stream, or replayed from an outbox, would be applied twice" }}
+{{- end }}
+- name: {{ $p }}STREAM_MAX_AGE_HOURS
+  value: {{ .streamMaxAgeHours | quote }}
+- name: {{ $p }}OUTBOX_RETENTION_HOURS
+  value: {{ .outboxHours | quote }}
+- name: {{ $p }}INBOX_RETENTION_HOURS
+  value: {{ .inboxHours | quote }}
+- name: {{ $p }}IDEMPOTENCY_RETENTION_HOURS
+  value: {{ .idempotencyKeyHours | quote }}
+{{- end }}
 - name: {{ $p }}DATABASE_URL
   valueFrom:
     secretKeyRef:

@@ -71,15 +71,26 @@ def stream_subjects(service: str) -> list[str]:
 
 
 async def ensure_stream(
-    js: JetStreamContext, name: str, subjects: Sequence[str], replicas: int = 1
+    js: JetStreamContext,
+    name: str,
+    subjects: Sequence[str],
+    replicas: int = 1,
+    max_age: timedelta | None = None,
 ) -> None:
-    """Create the stream if missing, or update its subjects; safe to call from many processes."""
+    """Create the stream if missing, or update its subjects and age limit; safe to call
+    from many processes.
+
+    ``max_age`` is the producer's to set (events older than it are dropped from the stream;
+    None: kept until deleted). A consumer passes None: it creates a missing stream as it is
+    and leaves an existing one's limit to its producer.
+    """
     config = StreamConfig(
         name=name,
         subjects=list(subjects),
         storage=StorageType.FILE,
         num_replicas=replicas,
         duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+        max_age=max_age.total_seconds() if max_age else None,
     )
     try:
         info = await js.stream_info(name)
@@ -89,7 +100,11 @@ async def ensure_stream(
         except nats.js.errors.BadRequestError:
             pass  # created concurrently by another process
         return
-    if sorted(info.config.subjects or []) != sorted(subjects):
+    same_subjects = sorted(info.config.subjects or []) == sorted(subjects)
+    same_age = max_age is None or abs((info.config.max_age or 0) - max_age.total_seconds()) < 1
+    if not (same_subjects and same_age):
+        if max_age is None:
+            config.max_age = info.config.max_age  # not ours to change
         await js.update_stream(config)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -52,3 +52,22 @@ class ServiceSettings(CommonSettings):
     consumer_max_deliver: int = Field(5, ge=1)
     outbox_poll_seconds: float = Field(1.0, gt=0)
     outbox_retention_hours: float = Field(24.0, gt=0)
+    # how long this service's stream keeps an event (JetStream max age)
+    stream_max_age_hours: float = Field(168.0, gt=0)
+    # how long an applied event is recognised (inbox) and an Idempotency-Key honoured
+    inbox_retention_hours: float = Field(336.0, gt=0)
+    idempotency_retention_hours: float = Field(168.0, gt=0)
+    retention_sweep_seconds: float = Field(300.0, gt=0)
+
+    @model_validator(mode="after")
+    def _inbox_outlives_redelivery(self) -> ServiceSettings:
+        # An event can arrive as long as a stream keeps it, and a replay re-publishes what
+        # the outbox kept: forgetting it earlier would apply it twice.
+        longest = self.stream_max_age_hours + self.outbox_retention_hours
+        if self.inbox_retention_hours <= longest:
+            raise ValueError(
+                f"INBOX_RETENTION_HOURS ({self.inbox_retention_hours:g}) must exceed "
+                f"STREAM_MAX_AGE_HOURS + OUTBOX_RETENTION_HOURS ({longest:g}): an event still "
+                "in a stream or replayed from an outbox would be applied twice"
+            )
+        return self

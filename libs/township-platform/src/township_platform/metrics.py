@@ -24,6 +24,7 @@ class ServiceMetrics:
     event_handle_duration: Histogram
     consumer_pending: Gauge
     db_pool_in_use: Gauge
+    retention_deleted: Counter
 
     @classmethod
     def create(cls, service: str) -> ServiceMetrics:
@@ -63,4 +64,9 @@ class ServiceMetrics:
                 f"{p}_consumer_pending_events", "Events waiting in a consumer", ["consumer"]
             ),
             db_pool_in_use=Gauge(f"{p}_db_pool_connections_in_use", "DB connections checked out"),
+            retention_deleted=Counter(
+                f"{p}_retention_deleted_rows",
+                "Bookkeeping rows deleted past their retention",
+                ["table"],
+            ),
         )

@@ -128,3 +128,26 @@ def create_platform_tables(connection: Connection) -> None:
 def drop_platform_tables(connection: Connection) -> None:
     """Inverse of :func:`create_platform_tables`."""
     platform_metadata.drop_all(connection)
+
+
+# BRIN indexes: the rows arrive in time order, so a few pages of summary per table let the
+# retention sweep find old rows without a full scan, at almost no cost per insert (a B-tree
+# on these columns would be one more index to write on every request and event).
+_RETENTION_INDEXES = (
+    ("ix_inbox_processed_brin", "inbox", "processed_at"),
+    ("ix_idempotency_keys_created_brin", "idempotency_keys", "created_at"),
+)
+
+
+def create_retention_indexes(connection: Connection) -> None:
+    """The indexes the retention sweep reads (``township_platform.retention``); idempotent."""
+    for name, table, column in _RETENTION_INDEXES:
+        connection.execute(
+            text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING brin ({column})")
+        )
+
+
+def drop_retention_indexes(connection: Connection) -> None:
+    """Inverse of :func:`create_retention_indexes`."""
+    for name, _, _ in _RETENTION_INDEXES:
+        connection.execute(text(f"DROP INDEX IF EXISTS {name}"))

@@ -14,6 +14,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -56,6 +57,7 @@ from township_platform.principal import (
     load_signing_keys,
     metadata_value,
 )
+from township_platform.retention import Retention
 from township_platform.telemetry import (
     context_from_headers,
     setup_telemetry,
@@ -344,6 +346,11 @@ class ServiceApp:
         self._subscriptions: list[Subscription] = []
         self._publishes = False
         self._periodic: list[tuple[str, float, Callable[[Database], Awaitable[None]]]] = []
+        retention = Retention(
+            inbox_seconds=settings.inbox_retention_hours * 3600,
+            idempotency_seconds=settings.idempotency_retention_hours * 3600,
+        )
+        self.every("retention", settings.retention_sweep_seconds, self._sweeper(retention))
         self.bound_port: int | None = None
 
     def add_servicer(
@@ -388,6 +395,22 @@ class ServiceApp:
         """
         self._periodic.append((name, seconds, job))
 
+    def _sweeper(self, retention: Retention) -> Callable[[Database], Awaitable[None]]:
+        """The periodic job that forgets inbox rows and Idempotency-Keys past retention."""
+
+        async def sweep(db: Database) -> None:
+            conn = await asyncpg.connect(db.lean.dsn, timeout=5)
+            try:
+                deleted = await retention.sweep(conn)
+            finally:
+                await conn.close()
+            for table, n in deleted.items():
+                self.metrics.retention_deleted.labels(table).inc(n)
+            if any(deleted.values()):
+                log.info("retention sweep", service=self.service, **deleted)
+
+        return sweep
+
     async def _run_periodic(
         self, name: str, seconds: float, job: Callable[[Database], Awaitable[None]]
     ) -> None:
@@ -418,11 +441,21 @@ class ServiceApp:
         if self._publishes:
             await _until_it_works(
                 lambda: ensure_stream(
-                    js, stream_name(self.service), stream_subjects(self.service), s.stream_replicas
+                    js,
+                    stream_name(self.service),
+                    stream_subjects(self.service),
+                    s.stream_replicas,
+                    max_age=timedelta(hours=s.stream_max_age_hours),
                 ),
                 "stream not ready yet",
             )
-            bus.relay = OutboxRelay(self.db, js, self.metrics, poll_seconds=s.outbox_poll_seconds)
+            bus.relay = OutboxRelay(
+                self.db,
+                js,
+                self.metrics,
+                poll_seconds=s.outbox_poll_seconds,
+                retention=timedelta(hours=s.outbox_retention_hours),
+            )
             tasks.append(asyncio.create_task(bus.relay.run(), name="outbox-relay"))
         for sub in self._subscriptions:
             consumer = EventConsumer(

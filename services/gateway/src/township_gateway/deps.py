@@ -30,7 +30,10 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         pattern=IDEMPOTENCY_PATTERN,
-        description="Retries with the same key return the first result (no second record).",
+        description=(
+            "Retries with the same key return the first result (no second record) for 7 days "
+            "(the deployment's retention.idempotencyKeyHours); after that the key is new again."
+        ),
     ),
 ]
 

@@ -1,0 +1,29 @@
+"""indexes for the retention sweep of the inbox and the Idempotency-Keys
+
+Revision ID: 8b1f0c2d3e4a
+Revises: 5e6f7a8b9c0d
+Create Date: 2026-11-28 05:00:00.000000
+
+The service forgets inbox rows and Idempotency-Keys past their retention
+(township_platform.retention); BRIN indexes on their timestamps let it find them without
+reading the tables, at almost no cost per insert.
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+from township_platform.migrations import create_retention_indexes, drop_retention_indexes
+
+revision: str = "8b1f0c2d3e4a"
+down_revision: str | None = "5e6f7a8b9c0d"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    create_retention_indexes(op.get_bind())
+
+
+def downgrade() -> None:
+    drop_retention_indexes(op.get_bind())
