@@ -59,15 +59,35 @@ async def _age(conn: asyncpg.Connection, hours_ago: list[float]) -> None:
         )
 
 
+async def _outbox(conn: asyncpg.Connection, rows: list[tuple[str, float, bool]]) -> None:
+    """Outbox events written ``hours`` ago, sent or not."""
+    for event_id, hours, sent in rows:
+        await conn.execute(
+            "INSERT INTO outbox (event_id, subject, type, township_id, envelope, headers, "
+            "created_at, sent_at) VALUES ($1, 's', 't', 'zhaowan', '\\x00', '{}', "
+            "now() - make_interval(secs => $2), "
+            "CASE WHEN $3 THEN now() - make_interval(secs => $2) END)",
+            event_id,
+            hours * HOUR,
+            sent,
+        )
+
+
 async def test_old_rows_go_in_batches_and_younger_ones_stay(conn: asyncpg.Connection) -> None:
     await _age(conn, [400, 350, 340, 300, 200, 100, 1])
-    retention = Retention(inbox_seconds=336 * HOUR, idempotency_seconds=168 * HOUR, batch=2)
-    assert await retention.sweep(conn) == {"inbox": 3, "idempotency_keys": 5}
+    await _outbox(conn, [("sent-old", 30, True), ("unsent-old", 30, False), ("sent", 2, True)])
+    retention = Retention(
+        inbox_seconds=336 * HOUR, idempotency_seconds=168 * HOUR, outbox_seconds=24 * HOUR, batch=2
+    )
+    assert await retention.sweep(conn) == {"inbox": 3, "idempotency_keys": 5, "outbox": 1}
     inbox = await conn.fetch("SELECT event_id FROM inbox ORDER BY event_id")
     keys = await conn.fetch("SELECT key FROM idempotency_keys ORDER BY key")
+    outbox = await conn.fetch("SELECT event_id FROM outbox ORDER BY event_id")
     assert [r[0] for r in inbox] == ["e3", "e4", "e5", "e6"]  # 300 h and younger
     assert [r[0] for r in keys] == ["k5", "k6"]  # 100 h and younger
-    assert await retention.sweep(conn) == {"inbox": 0, "idempotency_keys": 0}
+    # an unsent event waits for NATS however old it is
+    assert [r[0] for r in outbox] == ["sent", "unsent-old"]
+    assert await retention.sweep(conn) == {"inbox": 0, "idempotency_keys": 0, "outbox": 0}
 
 
 async def test_the_sweep_reads_the_brin_indexes(conn: asyncpg.Connection) -> None:
@@ -77,7 +97,11 @@ async def test_the_sweep_reads_the_brin_indexes(conn: asyncpg.Connection) -> Non
             "SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%USING brin%'"
         )
     }
-    assert names == {"ix_inbox_processed_brin", "ix_idempotency_keys_created_brin"}
+    assert names == {
+        "ix_inbox_processed_brin",
+        "ix_idempotency_keys_created_brin",
+        "ix_outbox_created_brin",
+    }
 
 
 def test_an_inbox_shorter_than_an_event_can_arrive_is_refused() -> None:

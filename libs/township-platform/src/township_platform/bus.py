@@ -115,7 +115,6 @@ _UNSENT = (
 )
 _MARK_SENT = "UPDATE outbox SET sent_at = now() WHERE event_id = ANY($1::text[])"
 _BACKLOG = "SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL"
-_PURGE = "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1"
 _FRESH_MAX = 10_000  # committed rows waiting in memory; beyond that the scan takes over
 
 
@@ -143,7 +142,6 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 1.0,
         grace_seconds: float = 2.0,
-        retention: timedelta = timedelta(hours=24),
     ) -> None:
         self.db = db
         self.js = js
@@ -151,7 +149,6 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.grace_seconds = grace_seconds
-        self.retention = retention
         self._wake = asyncio.Event()
         self._scan_now = False
         self._fresh: collections.deque[OutboxRow] = collections.deque()
@@ -189,7 +186,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Loop until cancelled: publish what was committed, scan now and then."""
-        last_scan = last_purge = last_observed = 0.0
+        last_scan = last_observed = 0.0
         while True:
             try:
                 conn = await self._connection()
@@ -205,9 +202,6 @@ class OutboxRelay:
                     while await self.publish_batch(conn) >= self.batch_size:
                         pass
                     last_scan = now
-                if now - last_purge > 60:
-                    await self.purge(conn)
-                    last_purge = now
                 if now - last_observed >= 1.0:
                     await self.observe_backlog(conn)
                     last_observed = now
@@ -298,11 +292,6 @@ class OutboxRelay:
             (datetime.now(UTC) - oldest).total_seconds() if oldest else 0
         )
         self.metrics.db_pool_in_use.set(self.db.pool_in_use())
-
-    async def purge(self, conn: asyncpg.Connection | None = None) -> None:
-        """Forget sent events older than the retention (kept meanwhile for replays)."""
-        conn = conn or await self._connection()
-        await conn.execute(_PURGE, datetime.now(UTC) - self.retention)
 
     async def close(self) -> None:
         """Close the relay's connection."""

@@ -136,6 +136,7 @@ def drop_platform_tables(connection: Connection) -> None:
 _RETENTION_INDEXES = (
     ("ix_inbox_processed_brin", "inbox", "processed_at"),
     ("ix_idempotency_keys_created_brin", "idempotency_keys", "created_at"),
+    ("ix_outbox_created_brin", "outbox", "created_at"),
 )
 
 

@@ -349,6 +349,7 @@ class ServiceApp:
         retention = Retention(
             inbox_seconds=settings.inbox_retention_hours * 3600,
             idempotency_seconds=settings.idempotency_retention_hours * 3600,
+            outbox_seconds=settings.outbox_retention_hours * 3600,
         )
         self.every("retention", settings.retention_sweep_seconds, self._sweeper(retention))
         self.bound_port: int | None = None
@@ -449,13 +450,7 @@ class ServiceApp:
                 ),
                 "stream not ready yet",
             )
-            bus.relay = OutboxRelay(
-                self.db,
-                js,
-                self.metrics,
-                poll_seconds=s.outbox_poll_seconds,
-                retention=timedelta(hours=s.outbox_retention_hours),
-            )
+            bus.relay = OutboxRelay(self.db, js, self.metrics, poll_seconds=s.outbox_poll_seconds)
             tasks.append(asyncio.create_task(bus.relay.run(), name="outbox-relay"))
         for sub in self._subscriptions:
             consumer = EventConsumer(
