@@ -189,7 +189,7 @@ Submit the newborn bundle (one visit: household registration + medical insurance
 curl -s -X POST {stack.gateway_url}/api/v1/applications \\
   -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\
   -H "Idempotency-Key: demo-$(date +%s)" \\
-  -d '{{"bundle":"newborn","applicant":{{"name":"张玉祥","id_number":"","phone":"13800000000"}},"materials":[{{"code":"birth-certificate","name":"出生医学证明"}}]}}'
+  -d '{{"bundle":"newborn","applicant":{{"name":"张玉祥","id_number":"","phone":"13800000000"}},"materials":[{{"code":"birth-medical-certificate","name":"出生医学证明"}}]}}'
 
 Then:  curl -s {stack.gateway_url}/public/v1/applications/<receipt_code>
        curl -s -H "Authorization: Bearer $TOKEN" "{stack.gateway_url}/api/v1/personnel/points?person=clerk-zw-01"
