@@ -456,12 +456,23 @@ class EventConsumer:
         batch: int = 100,
         replicas: int = 1,
         apply_batch: int = 50,
+        rewind_from: datetime | None = None,
+        rewind_until: datetime | None = None,
     ) -> None:
         self.db = db
         self.js = js
         self.metrics = metrics
         self.service = service
         self.sub = subscription
+        # A rewind reads through a consumer of its own (from a point in time), and applies
+        # under the subscription's name: the same inbox, so nothing is applied twice.
+        self.rewind_from = rewind_from
+        self.rewind_until = rewind_until
+        self.nats_durable = (
+            subscription.durable
+            if rewind_from is None
+            else f"{subscription.durable}-rewind-{uuid.uuid4().hex[:8]}"
+        )
         self.max_deliver = max_deliver
         self.batch = batch
         self.replicas = replicas
@@ -471,6 +482,18 @@ class EventConsumer:
     def stop(self) -> None:
         """Finish the message in hand, then leave the loop (graceful shutdown)."""
         self._stopping.set()
+
+    async def _within_rewind(self, msgs: list[Msg]) -> list[Msg]:
+        """The messages a rewind applies; those stored after its end are acked and skipped
+        (after a restore to a point in time they stand for writes the restore undid)."""
+        keep = []
+        for m in msgs:
+            meta = m.metadata
+            if meta is not None and self.rewind_until and meta.timestamp > self.rewind_until:
+                await m.ack()
+            else:
+                keep.append(m)
+        return keep
 
     @property
     def deadletter_subject(self) -> str:
@@ -487,17 +510,21 @@ class EventConsumer:
         )
         await ensure_stream(self.js, DEADLETTER_STREAM, [f"{DEADLETTER_PREFIX}.>"], self.replicas)
         config = ConsumerConfig(
-            durable_name=self.sub.durable,
+            durable_name=self.nats_durable,
             deliver_policy=DeliverPolicy.ALL,
             filter_subjects=self.sub.filter_subjects,
             ack_wait=30,
             max_ack_pending=1000,
         )
+        if self.rewind_from is not None:
+            config.deliver_policy = DeliverPolicy.BY_START_TIME
+            config.opt_start_time = self.rewind_from
+            config.inactive_threshold = 3600  # an abandoned rewind cleans itself up
         try:
             await self.js.add_consumer(self.sub.stream, config)
         except nats.js.errors.BadRequestError as e:
-            log.info("consumer exists; binding", durable=self.sub.durable, detail=str(e))
-        stream = PullStream(self.js, self.sub.stream, self.sub.durable, batch=self.batch)
+            log.info("consumer exists; binding", durable=self.nats_durable, detail=str(e))
+        stream = PullStream(self.js, self.sub.stream, self.nats_durable, batch=self.batch)
         await stream.start()
         return stream
 
@@ -514,14 +541,16 @@ class EventConsumer:
                     if self._stopping.is_set():
                         await msg.nak()  # not started: hand it back for redelivery now
                         continue
-                    more = pull.ready(self.apply_batch - 1)
-                    if more:
-                        await self.handle_batch([msg, *more])
-                    else:
-                        await self.handle(msg)
+                    batch = [msg, *pull.ready(self.apply_batch - 1)]
+                    if self.rewind_until is not None:
+                        batch = await self._within_rewind(batch)
+                    if len(batch) > 1:
+                        await self.handle_batch(batch)
+                    elif batch:
+                        await self.handle(batch[0])
                 if time.monotonic() - last_info > 5:
                     last_info = time.monotonic()
-                    info = await self.js.consumer_info(self.sub.stream, self.sub.durable)
+                    info = await self.js.consumer_info(self.sub.stream, self.nats_durable)
                     self.metrics.consumer_pending.labels(self.sub.durable).set(
                         (info.num_pending or 0) + (info.num_ack_pending or 0)
                     )
@@ -702,6 +731,65 @@ class EventConsumer:
         self.metrics.events_dead_lettered.labels(self.sub.durable).inc()
         self.metrics.events_consumed.labels(self.sub.durable, "dead_lettered").inc()
         log.error("event dead-lettered", consumer=self.sub.durable, subject=msg.subject)
+
+
+async def rewind(
+    db: Database,
+    js: JetStreamContext,
+    metrics: ServiceMetrics,
+    service: str,
+    subscriptions: Sequence[Subscription],
+    since: datetime,
+    until: datetime | None = None,
+    *,
+    within: float = 3600.0,
+) -> dict[str, int]:
+    """Apply again what a service's consumers received since ``since`` (after a restore).
+
+    A database restored to an earlier point has lost the effects of the events applied
+    after it, and their inbox rows with them. For each subscription this reads the stream
+    from ``since`` through a temporary consumer (the running service's own is untouched,
+    so it may keep serving) and applies every event under the subscription's name: an event
+    whose inbox row survived the restore is a duplicate, the others are applied again. It
+    stops once the temporary consumer has nothing pending, deletes it, and returns how many
+    events each subscription read. The stream keeps events ``STREAM_MAX_AGE_HOURS``; for
+    older ones, the producer's ``replay`` (its outbox keeps ``OUTBOX_RETENTION_HOURS``).
+
+    ``until`` (stream time) bounds it when the producers were restored to the same point
+    too (one database cluster for every service): events stored after it stand for writes
+    the restore undid and are skipped; what was committed before and published after is
+    published again by the restored outboxes.
+    """
+    read: dict[str, int] = {}
+    for sub in subscriptions:
+        consumer = EventConsumer(
+            db, js, metrics, service, sub, rewind_from=since, rewind_until=until
+        )
+        task = asyncio.create_task(consumer.run(), name=f"rewind-{sub.durable}")
+        deadline = time.monotonic() + within
+        try:
+            while True:
+                if task.done():
+                    task.result()  # the consumer loop ended on its own: say why
+                    raise RuntimeError(f"the rewind of {sub.durable} stopped early")
+                try:
+                    info = await js.consumer_info(sub.stream, consumer.nats_durable)
+                except NotFoundError:
+                    info = None  # not created yet
+                if info is not None and not info.num_pending and not info.num_ack_pending:
+                    read[sub.durable] = info.delivered.consumer_seq
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the rewind of {sub.durable} did not catch up in time")
+                await asyncio.sleep(0.2)
+        finally:
+            consumer.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 5)
+            with contextlib.suppress(Exception):
+                await js.delete_consumer(sub.stream, consumer.nats_durable)
+        log.info("rewound", consumer=sub.durable, since=since.isoformat(), events=read[sub.durable])
+    return read
 
 
 _REPLAYABLE = (

@@ -354,6 +354,11 @@ class ServiceApp:
         self.every("retention", settings.retention_sweep_seconds, self._sweeper(retention))
         self.bound_port: int | None = None
 
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        """The durable consumers this service runs (what ``rewind`` re-reads)."""
+        return list(self._subscriptions)
+
     def add_servicer(
         self,
         register: Callable[[Any, aio.Server], None],
