@@ -171,3 +171,13 @@ def test_a_restored_service_rewinds_its_consumers_from_the_restore_point(
         check=False,
     )
     assert unknown.returncode == 2 and "its consumers:" in unknown.stderr
+    producer_only = subprocess.run(
+        [sys.executable, "-m", "township_permits", "rewind", "--since", restore_point.isoformat()],
+        env=system.env("permits"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert producer_only.returncode == 0, producer_only.stderr
+    assert "nothing to rewind" in producer_only.stdout + producer_only.stderr

@@ -113,6 +113,9 @@ def run_service(
         app = ServiceApp(service, settings)
         build(app)
         subs = [s for s in app.subscriptions if args.consumer in ("", s.durable)]
+        if not app.subscriptions and not args.consumer:
+            log.info("nothing to rewind: the service consumes no events", service=service)
+            return
         if not subs:
             known = ", ".join(s.durable for s in app.subscriptions) or "none"
             parser.error(f"no consumer {args.consumer!r} in {service} (its consumers: {known})")
