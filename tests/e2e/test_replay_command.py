@@ -33,6 +33,21 @@ def _stored(nats_url: str) -> int:
     return asyncio.run(count())
 
 
+def _in_pod(
+    system: LocalStack, service: str, *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``python -m township_<service> ARGS`` with the service's own settings, as
+    ``kubectl exec deploy/township-<service> -- …`` runs it in a cluster."""
+    return subprocess.run(
+        [sys.executable, "-m", f"township_{service}", *args],
+        env=system.env(service),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def _intake_credited(system: LocalStack, token: TokenFactory) -> tuple[str, str]:
     """A new clerk's newborn intake, once personnel has credited its two points entries."""
     clerk = f"clerk-zw-{uuid.uuid4().hex[:6]}"
@@ -94,14 +109,8 @@ def test_a_service_replays_its_own_range_in_its_pod(
     since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     tok, clerk = _intake_credited(system, token)
     stored = _stored(system.nats_url)
-    command = [sys.executable, "-m", "township_permits", "replay"]
-    done = subprocess.run(
-        [*command, "--since", since.isoformat(), "--township", "zhaowan"],
-        env=system.env("permits"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = _in_pod(
+        system, "permits", "replay", "--since", since.isoformat(), "--township", "zhaowan"
     )
     assert done.returncode == 0, done.stderr
     line = next(x for x in (done.stdout + done.stderr).splitlines() if '"replayed"' in x)
@@ -109,13 +118,8 @@ def test_a_service_replays_its_own_range_in_its_pod(
     assert count >= 2 and _stored(system.nats_url) >= stored + count
     time.sleep(1.5)
     assert len(points_of(system.gateway_url, tok, clerk)) == 2
-    refused = subprocess.run(
-        [*command, "--since", "2026-11-28T10:00", "--until", "2026-11-28T09:00"],
-        env=system.env("permits"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    refused = _in_pod(
+        system, "permits", "replay", "--since", "2026-11-28T10:00", "--until", "2026-11-28T09:00"
     )
     assert refused.returncode == 2 and "--until must be after --since" in refused.stderr
 
@@ -147,37 +151,16 @@ def test_a_restored_service_rewinds_its_consumers_from_the_restore_point(
     _personnel_sql(system, "DELETE FROM points_entries WHERE person = $1", clerk)
     _personnel_sql(system, "DELETE FROM inbox WHERE event_id = ANY($1::text[])", sources)
     assert points_of(system.gateway_url, tok, clerk) == []
-    command = [sys.executable, "-m", "township_personnel", "rewind"]
-    done = subprocess.run(
-        [*command, "--since", restore_point.isoformat()],
-        env=system.env("personnel"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    since = restore_point.isoformat()
+    done = _in_pod(system, "personnel", "rewind", "--since", since, timeout=120)
     assert done.returncode == 0, done.stderr
     line = next(x for x in (done.stdout + done.stderr).splitlines() if '"rewind done"' in x)
     assert sum(v for k, v in json.loads(line).items() if k.startswith("personnel-")) >= 2
     # applied again, once: the same two entries from the same events, none doubled
     again = points_of(system.gateway_url, tok, clerk)
     assert sorted(e["source_event_id"] for e in again) == sorted(sources)
-    unknown = subprocess.run(
-        [*command, "--since", restore_point.isoformat(), "--consumer", "nobody"],
-        env=system.env("personnel"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    unknown = _in_pod(system, "personnel", "rewind", "--since", since, "--consumer", "nobody")
     assert unknown.returncode == 2 and "its consumers:" in unknown.stderr
-    producer_only = subprocess.run(
-        [sys.executable, "-m", "township_permits", "rewind", "--since", restore_point.isoformat()],
-        env=system.env("permits"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    producer_only = _in_pod(system, "permits", "rewind", "--since", since)
     assert producer_only.returncode == 0, producer_only.stderr
     assert "nothing to rewind" in producer_only.stdout + producer_only.stderr
