@@ -593,11 +593,20 @@ def test_hearing_then_no_penalty_closes_after_service(
         )  # fmt: skip
         assert heard["state"] == "HEARING" and heard["hearing_on"] == hearing_on.isoformat()
         assert "hearing_day" not in {d["kind"] for d in heard["deadlines"]}
+        undecided = gateway.get(
+            f"{API}/cases/{case['id']}/decision-document", headers=auth(team.a_tok)
+        )
+        assert undecided.status_code == 409 and undecided.json()["type"].endswith("/not-decided")
         decided = act(
             gateway, team.head, case["id"],
             {"action": "decide", "kind": "no_penalty", "reasoning": "违法行为轻微并及时改正"},
         )  # fmt: skip
         assert decided["decision"]["kind"] == "no_penalty"
+        document = decision_document(gateway, team.a_tok, case["id"])
+        assert document["title"] == "不予行政处罚决定书" and document["penalties"] == []
+        assert document["decision_no"] == decided["decision"]["decision_no"]
+        assert "听证笔录.pdf" in document["evidence"]  # the record's evidence, by name
+        assert "决定不予行政处罚" in document["text"] and "缴纳罚款" not in document["text"]
         act(gateway, team.a_tok, case["id"], {"action": "publish"}, status=409)
         act(gateway, team.a_tok, case["id"], {"action": "close"}, status=409)  # not served yet
         act(gateway, team.a_tok, case["id"], {"action": "serve", "method": "mail"})
@@ -650,8 +659,24 @@ def test_a_party_absent_from_the_hearing_waives_it(
              "reasoning": "当事人无正当理由拒不出席听证"},
         )  # fmt: skip
         assert decided["state"] == "DECIDED"
+        document = decision_document(gateway, team.a_tok, case["id"])
+        assert (document["title"], document["issuer_name"]) == ("行政处罚决定书", "赵湾镇人民政府")
+        assert document["fine"] == "300.00" and document["penalties"][0] == "罚款人民币300.00元"
+        assert document["party_name"] == "王建国"
+        assert document["decided_on"] == decided["decision"]["decided_on"]
+        lines = document["text"].splitlines()
+        assert lines[1:3] == ["行政处罚决定书", decided["decision"]["decision_no"]]
+        assert "十五日内" in document["text"] and "六十日内依法申请行政复议" in document["text"]
     finally:
         system.shift_clock(0)
+
+
+def decision_document(gateway: httpx.Client, tok: str, case_id: str) -> dict[str, Any]:
+    """The case's decision document (行政处罚决定书)."""
+    r = gateway.get(f"{API}/cases/{case_id}/decision-document", headers=auth(tok))
+    assert r.status_code == 200, r.text
+    data: dict[str, Any] = r.json()
+    return data
 
 
 def hearing_notice(gateway: httpx.Client, tok: str, case_id: str) -> dict[str, Any]:

@@ -814,6 +814,60 @@ class EnforcementServicer(enforcement_pb2_grpc.EnforcementServiceServicer):
             text=notice.text,
         )
 
+    async def GetDecisionDocument(
+        self, request: pb.GetCaseRequest, context: Ctx
+    ) -> pb.DecisionDocument:
+        """The decision document (行政处罚决定书) of a decided case, for whoever may see it."""
+        principal = current_principal()
+        session = current_uow().session
+        case = await repository.case_visible(session, request.id, *_viewer(principal))
+        if case is None:
+            raise NotFound(f"case {request.id} not found")
+        if not case.decision or case.decided_on is None:
+            raise Conflict(
+                f"case {case.case_no} is not decided: the document is made from the decide step",
+                type="not-decided",
+            )
+        item = await repository.item(session, case.item_code)
+        department = item.department if item else ""
+        evidence = [
+            str(e.get("name", ""))
+            for r in await repository.record(session, case.id)
+            for e in r.evidence
+            if e.get("name")
+        ]
+        doc = notices.decision_document(
+            decision=case.decision,
+            issuer_name=self._issuer_name(case.township_id, department),
+            carried_out_by=self._agency(case.township_id),
+            entrustment_document=case.entrustment_document,
+            party=case.party,
+            matter=item.name_zh if item else case.item_code,
+            facts=case.summary,
+            evidence=evidence,
+            legal_basis=item.legal_basis if item else "",
+            decided_on=case.decided_on,
+        )
+        return pb.DecisionDocument(
+            case_id=case.id,
+            case_no=case.case_no,
+            decision_no=doc.decision_no,
+            kind=doc.kind,
+            title=doc.title,
+            issuer=department,
+            issuer_name=doc.issuer_name,
+            carried_out_by=doc.carried_out_by,
+            entrustment_document=doc.entrustment_document,
+            party_name=doc.party_name,
+            matter=doc.matter,
+            legal_basis=doc.legal_basis,
+            fine=f"{doc.fine:.2f}",
+            penalties=doc.penalties,
+            evidence=doc.evidence,
+            decided_on=_day(doc.decided_on),
+            text=doc.text,
+        )
+
     def _issuer_name(self, township: str, department: str) -> str:
         town = self.towns.get(township) if self.towns else None
         names = {d.code: d.name.zh for d in load_enforcement_catalogue().departments}

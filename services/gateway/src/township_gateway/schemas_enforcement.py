@@ -415,6 +415,34 @@ class HearingNoticeOut(BaseModel):
     text: str = Field(description="the whole notice as served, in Chinese")
 
 
+class DecisionDocumentOut(BaseModel):
+    """The decision document (行政处罚决定书, or 不予行政处罚决定书) of a decided case.
+
+    What 行政处罚法 第五十九条 says it holds: the party, the facts and evidence, the penalty
+    and its legal basis, how and by when to pay (15 days, then 3 % a day), how to contest it
+    (reconsideration within 60 days or a suit within six months), the authority and the date;
+    in the name of the department that entrusted the item (第二十条).
+    """
+
+    case_id: str
+    case_no: str
+    decision_no: str
+    kind: str = Field(description="penalty | no_penalty")
+    title: str
+    issuer: str = Field(description="code of the entrusting department")
+    issuer_name: str
+    carried_out_by: str
+    entrustment_document: str
+    party_name: str
+    matter: str
+    legal_basis: str
+    fine: str = Field(description="yuan, 0.00 when none")
+    penalties: list[str] = Field(description="what the party must do, in words")
+    evidence: list[str] = Field(description="names of the evidence on the record")
+    decided_on: str
+    text: str = Field(description="the whole document as served, in Chinese")
+
+
 class DeadlineOut(BaseModel):
     kind: str
     due: str

@@ -23,6 +23,7 @@ from township_gateway.schemas_enforcement import (
     ComplaintIn,
     ComplaintOut,
     ComplaintsOut,
+    DecisionDocumentOut,
     EnforcementItemsOut,
     HearingNoticeOut,
     InspectionCompleteIn,
@@ -272,6 +273,20 @@ async def get_hearing_notice(
         services.enforcement.GetHearingNotice, pb.GetCaseRequest(id=case_id), principal
     )
     return HearingNoticeOut.model_validate(_dict(r))
+
+
+@router.get(f"{API}/cases/{{case_id}}/decision-document", response_model=DecisionDocumentOut)
+async def get_decision_document(
+    services: ServicesDep, principal: CurrentPrincipal, case_id: str = _id()
+) -> DecisionDocumentOut:
+    """The decision document (行政处罚决定书) of a decided case, to print and serve.
+
+    Made from the case's `decide` step and its record; 409 `not-decided` before it.
+    """
+    r = await services.call(
+        services.enforcement.GetDecisionDocument, pb.GetCaseRequest(id=case_id), principal
+    )
+    return DecisionDocumentOut.model_validate(_dict(r))
 
 
 @router.post(f"{API}/cases/{{case_id}}/actions", response_model=CaseOut)

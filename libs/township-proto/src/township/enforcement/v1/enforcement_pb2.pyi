@@ -1420,6 +1420,87 @@ class HearingNotice(_message.Message):
 Global___HearingNotice: _TypeAlias = HearingNotice  # noqa: Y015
 
 @_typing.final
+class DecisionDocument(_message.Message):
+    """行政处罚决定书 (or 不予行政处罚决定书): what 第五十九条 says a decision document holds, in
+    the name of the entrusting department (第二十条), from the case's decision and record.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    CASE_NO_FIELD_NUMBER: _builtins.int
+    DECISION_NO_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    ISSUER_FIELD_NUMBER: _builtins.int
+    ISSUER_NAME_FIELD_NUMBER: _builtins.int
+    CARRIED_OUT_BY_FIELD_NUMBER: _builtins.int
+    ENTRUSTMENT_DOCUMENT_FIELD_NUMBER: _builtins.int
+    PARTY_NAME_FIELD_NUMBER: _builtins.int
+    MATTER_FIELD_NUMBER: _builtins.int
+    LEGAL_BASIS_FIELD_NUMBER: _builtins.int
+    FINE_FIELD_NUMBER: _builtins.int
+    PENALTIES_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    DECIDED_ON_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    case_no: _builtins.str
+    decision_no: _builtins.str
+    kind: _builtins.str
+    """penalty | no_penalty"""
+    title: _builtins.str
+    issuer: _builtins.str
+    """the entrusting department's code"""
+    issuer_name: _builtins.str
+    carried_out_by: _builtins.str
+    entrustment_document: _builtins.str
+    party_name: _builtins.str
+    matter: _builtins.str
+    legal_basis: _builtins.str
+    fine: _builtins.str
+    """yuan, "0.00" when none"""
+    decided_on: _builtins.str
+    text: _builtins.str
+    """the whole document as served, in Chinese"""
+    @_builtins.property
+    def penalties(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """in words, the fine first"""
+
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """names of the evidence on the record"""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        case_no: _builtins.str = ...,
+        decision_no: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        title: _builtins.str = ...,
+        issuer: _builtins.str = ...,
+        issuer_name: _builtins.str = ...,
+        carried_out_by: _builtins.str = ...,
+        entrustment_document: _builtins.str = ...,
+        party_name: _builtins.str = ...,
+        matter: _builtins.str = ...,
+        legal_basis: _builtins.str = ...,
+        fine: _builtins.str = ...,
+        penalties: _abc.Iterable[_builtins.str] | None = ...,
+        evidence: _abc.Iterable[_builtins.str] | None = ...,
+        decided_on: _builtins.str = ...,
+        text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["carried_out_by", b"carried_out_by", "case_id", b"case_id", "case_no", b"case_no", "decided_on", b"decided_on", "decision_no", b"decision_no", "entrustment_document", b"entrustment_document", "evidence", b"evidence", "fine", b"fine", "issuer", b"issuer", "issuer_name", b"issuer_name", "kind", b"kind", "legal_basis", b"legal_basis", "matter", b"matter", "party_name", b"party_name", "penalties", b"penalties", "text", b"text", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecisionDocument: _TypeAlias = DecisionDocument  # noqa: Y015
+
+@_typing.final
 class GetCaseRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

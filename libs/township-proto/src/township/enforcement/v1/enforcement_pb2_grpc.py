@@ -103,6 +103,11 @@ class EnforcementServiceStub:
                 request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.SerializeToString,
                 response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.HearingNotice.FromString,
                 _registered_method=True)
+        self.GetDecisionDocument = channel.unary_unary(
+                '/township.enforcement.v1.EnforcementService/GetDecisionDocument',
+                request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.SerializeToString,
+                response_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.DecisionDocument.FromString,
+                _registered_method=True)
         self.ListCases = channel.unary_unary(
                 '/township.enforcement.v1.EnforcementService/ListCases',
                 request_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.ListCasesRequest.SerializeToString,
@@ -234,6 +239,13 @@ class EnforcementServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDecisionDocument(self, request, context):
+        """The decision document (行政处罚决定书 / 不予行政处罚决定书) of a decided case.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListCases(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -346,6 +358,11 @@ def add_EnforcementServiceServicer_to_server(servicer, server):
                     servicer.GetHearingNotice,
                     request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.FromString,
                     response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.HearingNotice.SerializeToString,
+            ),
+            'GetDecisionDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDecisionDocument,
+                    request_deserializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.FromString,
+                    response_serializer=township_dot_enforcement_dot_v1_dot_enforcement__pb2.DecisionDocument.SerializeToString,
             ),
             'ListCases': grpc.unary_unary_rpc_method_handler(
                     servicer.ListCases,
@@ -738,6 +755,33 @@ class EnforcementService:
             '/township.enforcement.v1.EnforcementService/GetHearingNotice',
             township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.SerializeToString,
             township_dot_enforcement_dot_v1_dot_enforcement__pb2.HearingNotice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDecisionDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/township.enforcement.v1.EnforcementService/GetDecisionDocument',
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.GetCaseRequest.SerializeToString,
+            township_dot_enforcement_dot_v1_dot_enforcement__pb2.DecisionDocument.FromString,
             options,
             channel_credentials,
             insecure,

@@ -59,6 +59,8 @@ class EnforcementServiceStub:
     GetCase: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.GetCaseRequest, _enforcement_pb2.Case]
     GetHearingNotice: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.GetCaseRequest, _enforcement_pb2.HearingNotice]
     """The hearing notice (听证通知书) of a case's scheduled hearing, ready to serve."""
+    GetDecisionDocument: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.GetCaseRequest, _enforcement_pb2.DecisionDocument]
+    """The decision document (行政处罚决定书 / 不予行政处罚决定书) of a decided case."""
     ListCases: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.ListCasesRequest, _enforcement_pb2.ListCasesResponse]
     ActOnCase: _grpc.UnaryUnaryMultiCallable[_enforcement_pb2.CaseActionRequest, _enforcement_pb2.Case]
     """One procedural step on a case; every step lands in the full-process record."""
@@ -101,6 +103,8 @@ class EnforcementServiceAsyncStub(EnforcementServiceStub):
     GetCase: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.GetCaseRequest, _enforcement_pb2.Case]  # type: ignore[assignment]
     GetHearingNotice: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.GetCaseRequest, _enforcement_pb2.HearingNotice]  # type: ignore[assignment]
     """The hearing notice (听证通知书) of a case's scheduled hearing, ready to serve."""
+    GetDecisionDocument: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.GetCaseRequest, _enforcement_pb2.DecisionDocument]  # type: ignore[assignment]
+    """The decision document (行政处罚决定书 / 不予行政处罚决定书) of a decided case."""
     ListCases: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.ListCasesRequest, _enforcement_pb2.ListCasesResponse]  # type: ignore[assignment]
     ActOnCase: _aio.UnaryUnaryMultiCallable[_enforcement_pb2.CaseActionRequest, _enforcement_pb2.Case]  # type: ignore[assignment]
     """One procedural step on a case; every step lands in the full-process record."""
@@ -218,6 +222,14 @@ class EnforcementServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_enforcement_pb2.HearingNotice, _abc.Awaitable[_enforcement_pb2.HearingNotice]]:
         """The hearing notice (听证通知书) of a case's scheduled hearing, ready to serve."""
+
+    @_abc_1.abstractmethod
+    def GetDecisionDocument(
+        self,
+        request: _enforcement_pb2.GetCaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_enforcement_pb2.DecisionDocument, _abc.Awaitable[_enforcement_pb2.DecisionDocument]]:
+        """The decision document (行政处罚决定书 / 不予行政处罚决定书) of a decided case."""
 
     @_abc_1.abstractmethod
     def ListCases(

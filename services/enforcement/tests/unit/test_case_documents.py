@@ -1,8 +1,10 @@
-"""The hearing notice (听证通知书): its issuer, and what 第六十四条 says the party is told."""
+"""The documents a case serves: the hearing notice (听证通知书, 第六十四条) and the decision
+(行政处罚决定书, 第五十九条): their issuer and what the law says they tell the party."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from township_enforcement.domain import notices
 from township_enforcement.domain.cases import HearingSchedule
@@ -75,3 +77,57 @@ def test_a_closed_hearing_says_why() -> None:
 
 def test_the_stored_schedule_reads_back() -> None:
     assert HearingSchedule.from_json(SCHEDULE.as_json()) == SCHEDULE
+
+
+def decision(**overrides: object) -> notices.DecisionDocument:
+    stored: dict[str, object] = {
+        "kind": "penalty",
+        "fine": "300.00",
+        "band": "minor",
+        "other_penalties": ["order_stop"],
+        "decision_no": "ZHAOWAN-ZF-2026-0007-JD",
+        "reasoning": "初次违法，及时改正",
+    }
+    stored.update(overrides)
+    return notices.decision_document(
+        decision=stored,
+        issuer_name="旬阳市城市管理执法局",
+        carried_out_by="赵湾镇综合行政执法队",
+        entrustment_document="旬城管委〔2023〕5号",
+        party={"name": "王建国", "kind": "person", "id_number": "", "address": "赵湾镇东村3组"},
+        matter="擅自占用城市道路",
+        facts="当事人在集镇道路旁搭建棚屋",
+        evidence=["现场照片.jpg", "询问笔录.pdf", "现场照片.jpg"],
+        legal_basis="《城市道路管理条例》第二十七条",
+        decided_on=dt.date(2026, 12, 20),
+    )
+
+
+def test_a_penalty_decision_holds_what_article_59_requires() -> None:
+    d = decision()
+    lines = d.text.splitlines()
+    assert lines[:3] == ["旬阳市城市管理执法局", "行政处罚决定书", "ZHAOWAN-ZF-2026-0007-JD"]
+    assert lines[4] == "当事人：王建国  住址：赵湾镇东村3组"  # name and address (一)
+    # facts and evidence (二), each piece of evidence named once
+    assert "经查，当事人在集镇道路旁搭建棚屋（擅自占用城市道路）" in d.text
+    assert "以上事实有现场照片.jpg、询问笔录.pdf等证据证实" in d.text
+    # the penalty and its basis (三), in words, the fine first
+    assert d.penalties == ("罚款人民币300.00元", "责令停止违法行为")
+    assert "依据《城市道路管理条例》第二十七条，决定给予当事人如下行政处罚" in d.text
+    assert "情节属于轻微情形" in d.text
+    # how and by when to perform (四): 15 days, then 3 % a day, capped at the fine
+    assert "十五日内" in d.text and "百分之三" in d.text and "不超出罚款的数额" in d.text
+    # how to contest it (五): 60 days' reconsideration or six months' suit
+    assert "六十日内依法申请行政复议" in d.text and "六个月内" in d.text
+    # the authority and the date (六)
+    assert lines[-2:] == ["旬阳市城市管理执法局", "2026年12月20日"]
+    assert d.fine == Decimal("300.00")
+
+
+def test_a_no_penalty_decision_says_so_and_asks_for_no_payment() -> None:
+    d = decision(kind="no_penalty", fine="", band="", other_penalties=[], reasoning="违法行为轻微")
+    assert d.title == "不予行政处罚决定书" and d.penalties == ()
+    assert "本机关认为，违法行为轻微。" in d.text
+    assert "第三十三条的规定，决定不予行政处罚" in d.text
+    assert "缴纳罚款" not in d.text  # nothing to pay
+    assert "申请行政复议" in d.text  # still contestable
