@@ -298,8 +298,10 @@ class OutboxRelay:
         if self.db.after_commit == self._committed:
             self.db.after_commit = None
         if self._conn is not None:
-            with contextlib.suppress(Exception):
-                await self._conn.close()
+            try:  # a connection left mid-statement by a cancelled task may never say goodbye
+                await asyncio.wait_for(self._conn.close(), 2)
+            except Exception:
+                self._conn.terminate()
 
 
 class PullStream:

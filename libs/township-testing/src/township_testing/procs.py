@@ -93,13 +93,29 @@ def kill_process(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(5)
 
 
+class ProcessExited(RuntimeError):
+    """A process being waited for has ended: waiting longer cannot help."""
+
+    def __init__(self, message: str, log: str = "") -> None:
+        super().__init__(message)
+        self.log = log
+
+
 def wait_for(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
-    """Poll ``check`` until it is true or raise TimeoutError naming ``what``."""
+    """Poll ``check`` until it is true or raise TimeoutError naming ``what``.
+
+    Errors of ``check`` count as "not yet" (a server still starting refuses connections),
+    except :class:`ProcessExited`, which is raised at once.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):
+        try:
             if check():
                 return
+        except ProcessExited:
+            raise
+        except Exception:
+            pass
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
 

@@ -21,6 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from township_testing.devkeys import ensure_dev_keys
 from township_testing.procs import (
+    ProcessExited,
     free_port,
     kill_process,
     port_open,
@@ -84,6 +85,7 @@ class LocalStack:
         self.grpc_ports = {s: _port_or_free(config.service_ports.get(s, 0)) for s in SERVICES}
         self.metrics_ports = {s: _port_or_free(config.metrics_ports.get(s, 0)) for s in SERVICES}
         self.gateway_port = _port_or_free(config.gateway_port)
+        self._started_with: dict[str, dict[str, str] | None] = {}
         self.clock_file = self.root / "clock-offset-seconds"
         self.clock_file.write_text("0")
 
@@ -187,6 +189,7 @@ class LocalStack:
 
     def start(self, name: str, env: dict[str, str] | None = None) -> None:
         """Start one process (a service or the gateway), with extra environment if given."""
+        self._started_with[name] = env
         old = self.procs.pop(name, None)
         if old is not None and old.poll() is None:
             kill_process(old)  # never two of a kind fighting for one port
@@ -222,13 +225,39 @@ class LocalStack:
         self.postgres.start(tied_to_parent=self.config.tied_to_parent)
 
     def wait_service(self, name: str, timeout: float = 90) -> None:
-        """Wait until a service answers SERVING (or the gateway is ready)."""
+        """Wait until a service answers SERVING (or the gateway is ready).
+
+        A free port is chosen before the process binds it, and anything on the machine may
+        take it meanwhile (an outgoing connection's local port, another stack): a process
+        that exits with "Address already in use" is started again on fresh ports (twice at
+        most, and only while nothing was started with its ports in mind).
+        """
+        for attempt in range(3):
+            try:
+                self._wait_service(name, timeout)
+                return
+            except ProcessExited as e:
+                if attempt == 2 or "Address already in use" not in e.log:
+                    raise
+                if name != "gateway" and "gateway" in self.procs:
+                    raise  # the running gateway calls the service on its old port
+                self._fresh_ports(name)
+                self.start(name, self._started_with.get(name))
+
+    def _fresh_ports(self, name: str) -> None:
+        if name == "gateway":
+            self.gateway_port = _port_or_free(0)
+        else:
+            self.grpc_ports[name] = _port_or_free(0)
+            self.metrics_ports[name] = _port_or_free(0)
+
+    def _wait_service(self, name: str, timeout: float) -> None:
         proc = self.procs[name]
 
         def alive() -> None:
             if proc.poll() is not None:
                 log = (self.logs / f"{name}.log").read_text()[-3000:]
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log}")
+                raise ProcessExited(f"{name} exited with {proc.returncode}:\n{log}", log)
 
         if name == "gateway":
 
