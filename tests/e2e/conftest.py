@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -102,3 +104,18 @@ def newborn_intake(gateway_url: str, tok: str, key: str | None = None) -> dict[s
     assert r.status_code == 201, r.text
     data: dict[str, Any] = r.json()
     return data
+
+
+def service_sql(system: LocalStack, service: str, statement: str, *args: object) -> list[Any]:
+    """Run one statement in a service's own database (what an operator or a restore does
+    behind the services' backs); its rows."""
+    dsn = system.database_url(service).replace("postgresql+asyncpg://", "postgresql://")
+
+    async def run() -> list[Any]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return list(await conn.fetch(statement, *args))
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())

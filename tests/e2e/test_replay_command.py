@@ -12,9 +12,7 @@ import sys
 import time
 import uuid
 
-import asyncpg
-
-from tests.e2e.conftest import TokenFactory, eventually, newborn_intake, points_of
+from tests.e2e.conftest import TokenFactory, eventually, newborn_intake, points_of, service_sql
 from township_platform.bus import connect_nats
 from township_testing.stack import LocalStack
 
@@ -124,19 +122,6 @@ def test_a_service_replays_its_own_range_in_its_pod(
     assert refused.returncode == 2 and "--until must be after --since" in refused.stderr
 
 
-def _personnel_sql(system: LocalStack, statement: str, *args: object) -> list[asyncpg.Record]:
-    dsn = system.database_url("personnel").replace("postgresql+asyncpg://", "postgresql://")
-
-    async def run() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return list(await conn.fetch(statement, *args))
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
-
-
 def test_a_restored_service_rewinds_its_consumers_from_the_restore_point(
     system: LocalStack, token: TokenFactory
 ) -> None:
@@ -148,8 +133,8 @@ def test_a_restored_service_rewinds_its_consumers_from_the_restore_point(
     entries = points_of(system.gateway_url, tok, clerk)
     sources = [e["source_event_id"] for e in entries]
     # the restore: what personnel did after the restore point is gone, inbox rows included
-    _personnel_sql(system, "DELETE FROM points_entries WHERE person = $1", clerk)
-    _personnel_sql(system, "DELETE FROM inbox WHERE event_id = ANY($1::text[])", sources)
+    service_sql(system, "personnel", "DELETE FROM points_entries WHERE person = $1", clerk)
+    service_sql(system, "personnel", "DELETE FROM inbox WHERE event_id = ANY($1::text[])", sources)
     assert points_of(system.gateway_url, tok, clerk) == []
     since = restore_point.isoformat()
     done = _in_pod(system, "personnel", "rewind", "--since", since, timeout=120)

@@ -3,31 +3,16 @@ IDEMPOTENCY_RETENTION_HOURS is gone (a retry with it is new), a younger one stil
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.e2e.conftest import TokenFactory, newborn_intake
+from tests.e2e.conftest import TokenFactory, newborn_intake, service_sql
 from township_testing.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
-
-
-def _sql(system: LocalStack, statement: str, *args: object) -> object:
-    dsn = system.database_url("permits").replace("postgresql+asyncpg://", "postgresql://")
-
-    async def run() -> object:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return await conn.fetchval(statement, *args)
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
 
 
 def _purged(system: LocalStack) -> float:
@@ -48,8 +33,9 @@ def test_a_service_forgets_idempotency_keys_past_their_retention(
     old = newborn_intake(system.gateway_url, clerk, key=old_key)
     young = newborn_intake(system.gateway_url, clerk, key=young_key)
     # the first key was used eight days ago (the default retention is seven)
-    _sql(
+    service_sql(
         system,
+        "permits",
         "UPDATE idempotency_keys SET created_at = now() - interval '8 days' WHERE key = $1",
         old_key,
     )
@@ -57,7 +43,9 @@ def test_a_service_forgets_idempotency_keys_past_their_retention(
         system.start("permits", env={"TOWNSHIP_PERMITS_RETENTION_SWEEP_SECONDS": "0.5"})
         system.wait_service("permits")
         deadline = time.monotonic() + 30
-        while _sql(system, "SELECT count(*) FROM idempotency_keys WHERE key = $1", old_key):
+        while service_sql(
+            system, "permits", "SELECT 1 FROM idempotency_keys WHERE key = $1", old_key
+        ):
             assert time.monotonic() < deadline, "the old key was not swept"
             time.sleep(0.2)
         assert _purged(system) >= 1

@@ -760,19 +760,20 @@ class EnforcementServicer(enforcement_pb2_grpc.EnforcementServiceServicer):
 
     async def GetCase(self, request: pb.GetCaseRequest, context: Ctx) -> pb.Case:
         """A case with its full-process record, for its town or a participating department."""
+        return await self._case_out(await self._visible_case(request.id))
+
+    async def _visible_case(self, case_id: str) -> CaseRow:
+        """The case, if the caller may see it (its town, or a participating department)."""
         principal = current_principal()
-        case = await repository.case_visible(current_uow().session, request.id, *_viewer(principal))
+        case = await repository.case_visible(current_uow().session, case_id, *_viewer(principal))
         if case is None:
-            raise NotFound(f"case {request.id} not found")
-        return await self._case_out(case)
+            raise NotFound(f"case {case_id} not found")
+        return case
 
     async def GetHearingNotice(self, request: pb.GetCaseRequest, context: Ctx) -> pb.HearingNotice:
         """The notice (听证通知书) of the case's scheduled hearing, for whoever may see the case."""
-        principal = current_principal()
+        case = await self._visible_case(request.id)
         session = current_uow().session
-        case = await repository.case_visible(session, request.id, *_viewer(principal))
-        if case is None:
-            raise NotFound(f"case {request.id} not found")
         if not case.hearing:
             raise Conflict(
                 f"case {case.case_no} has no scheduled hearing: the notice is made from the "
@@ -818,11 +819,8 @@ class EnforcementServicer(enforcement_pb2_grpc.EnforcementServiceServicer):
         self, request: pb.GetCaseRequest, context: Ctx
     ) -> pb.DecisionDocument:
         """The decision document (行政处罚决定书) of a decided case, for whoever may see it."""
-        principal = current_principal()
+        case = await self._visible_case(request.id)
         session = current_uow().session
-        case = await repository.case_visible(session, request.id, *_viewer(principal))
-        if case is None:
-            raise NotFound(f"case {request.id} not found")
         if not case.decision or case.decided_on is None:
             raise Conflict(
                 f"case {case.case_no} is not decided: the document is made from the decide step",

@@ -197,8 +197,8 @@ class RateShare:
             return
         if replica == self.replica:
             return
-        self.peers[replica] = time.monotonic()
         now = time.monotonic()
+        self.peers[replica] = now
         for key, entry in taken.items():
             match entry:
                 case [int(count), int() | float() as rate, int(burst)] if (
